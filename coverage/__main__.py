@@ -1,0 +1,7 @@
+"""``python -m coverage`` runs the ``facility-coverage`` command."""
+
+import sys
+
+from coverage.cli import main
+
+sys.exit(main())

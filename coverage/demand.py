@@ -1,0 +1,143 @@
+"""Where people live: population raster cells and villages.
+
+Population comes from the user's own data: a WorldPop-style GeoTIFF of people per
+pixel (read with rasterio) turned into weighted points, and/or villages with a
+population column. When villages carry no population, it can be estimated from
+the raster by giving each populated cell to its nearest village.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from coverage._errors import InputError
+
+logger = logging.getLogger(__name__)
+
+
+def population_cells(
+    path: str | os.PathLike[str],
+    *,
+    boundary: shapely.Geometry | None = None,
+    boundary_tolerance_m: float = 500.0,
+    aggregate: int = 1,
+) -> gpd.GeoDataFrame:
+    """Read a population raster as one weighted point per populated cell.
+
+    Parameters
+    ----------
+    path : str or path-like
+        GeoTIFF of people per pixel (e.g. WorldPop ``*_ppp_*``), any CRS.
+    boundary : shapely geometry, optional
+        WGS84 polygon; cells whose centre is farther outside than
+        ``boundary_tolerance_m`` are left out (and counted in a log message).
+    boundary_tolerance_m : float
+        Coastlines and borders of admin polygons and rasters rarely agree: cells
+        whose centre lies this close outside the boundary still belong to it.
+    aggregate : int
+        Sum blocks of ``aggregate`` x ``aggregate`` pixels into one cell (fewer,
+        coarser demand points for large regions).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        WGS84 points at cell centres with ``id`` (``"r<row>c<col>"``) and
+        ``population`` (float), only cells with population > 0.
+    """
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    path = Path(path)
+    if not path.exists():
+        msg = f"population raster not found: {path}"
+        raise InputError(msg)
+    if aggregate < 1:
+        msg = f"aggregate must be a whole number >= 1, got {aggregate}"
+        raise InputError(msg)
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                msg = f"{path}: the raster has no CRS. Assign one (e.g. `gdal_edit.py -a_srs EPSG:4326 {path.name}`)."
+                raise InputError(msg)
+            values = src.read(1, masked=True).astype(np.float64).filled(0.0)
+            transform = src.transform
+            crs = src.crs
+    except RasterioIOError as error:
+        msg = f"{path}: cannot read this raster ({error}). Is it a GeoTIFF?"
+        raise InputError(msg) from error
+    values[~np.isfinite(values) | (values < 0)] = 0.0
+    if aggregate > 1:
+        rows = -(-values.shape[0] // aggregate) * aggregate
+        cols = -(-values.shape[1] // aggregate) * aggregate
+        padded = np.zeros((rows, cols))
+        padded[: values.shape[0], : values.shape[1]] = values
+        values = padded.reshape(rows // aggregate, aggregate, cols // aggregate, aggregate).sum(axis=(1, 3))
+        transform = transform * transform.scale(aggregate, aggregate)
+    row, col = np.nonzero(values > 0)
+    x, y = transform * (col + 0.5, row + 0.5)
+    lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(np.asarray(x), np.asarray(y))
+    cells = gpd.GeoDataFrame(
+        {"id": [f"r{r}c{c}" for r, c in zip(row, col, strict=True)], "population": values[row, col]},
+        geometry=shapely.points(lon, lat),
+        crs=4326,
+    )
+    if boundary is not None:
+        # metres to degrees at the boundary's latitude (longitude degrees shrink with latitude)
+        lat_c = abs(shapely.centroid(boundary).y)
+        tolerance_deg = boundary_tolerance_m / (111_320.0 * max(np.cos(np.radians(lat_c)), 0.2))
+        # simplify first (to a tenth of the tolerance): buffering a detailed coastline is slow
+        region = (
+            shapely.buffer(shapely.simplify(boundary, tolerance_deg / 10), tolerance_deg, quad_segs=4)
+            if boundary_tolerance_m > 0
+            else boundary
+        )
+        inside = shapely.contains_xy(region, lon, lat)
+        if not inside.all():
+            logger.info(
+                "%s: %d cells (%.0f people) lie outside the boundary (beyond %g m) and are not counted",
+                path.name,
+                int((~inside).sum()),
+                float(cells.loc[~inside, "population"].sum()),
+                boundary_tolerance_m,
+            )
+        cells = cells[inside].reset_index(drop=True)
+    if cells.empty:
+        msg = f"{path}: no populated cells{' inside the boundary' if boundary is not None else ''}. Check the raster covers the region."
+        raise InputError(msg)
+    logger.info("%s: %d populated cells, %.0f people", path.name, len(cells), cells["population"].sum())
+    return cells
+
+
+def population_by_nearest_place(
+    places: gpd.GeoDataFrame,
+    cells: gpd.GeoDataFrame,
+    *,
+    max_distance_m: float = 3000.0,
+) -> pd.Series:
+    """Estimate each place's population as the people of the cells nearest to it.
+
+    Every populated cell goes to its nearest place within ``max_distance_m``
+    (a Voronoi split of the raster); cells farther from every place belong to none.
+
+    Returns
+    -------
+    pandas.Series
+        Population per place, aligned with ``places``.
+    """
+    if places.empty:
+        return pd.Series([], dtype=float)
+    crs = places.estimate_utm_crs()
+    place_geoms = np.asarray(places.geometry.to_crs(crs).values)
+    cell_geoms = np.asarray(cells.geometry.to_crs(crs).values)
+    tree = shapely.STRtree(place_geoms)
+    cell_index, place_index = tree.query_nearest(cell_geoms, max_distance=max_distance_m, all_matches=False)
+    totals = np.bincount(place_index, weights=cells["population"].to_numpy()[cell_index], minlength=len(places))
+    return pd.Series(totals, index=places.index, name="population")

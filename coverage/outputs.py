@@ -1,0 +1,122 @@
+"""Writing an analysis to files planners open: GeoPackage, CSV for Excel, JSON.
+
+Files are written into a temporary folder beside the output folder and moved in
+only when all of them are complete, so a failed run never leaves half-written
+files and never destroys the outputs of an earlier run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from coverage.analysis import Analysis
+
+logger = logging.getLogger(__name__)
+
+GPKG_NAME = "coverage.gpkg"
+VILLAGES_CSV = "villages.csv"
+ZONES_CSV = "zones.csv"
+SUMMARY_JSON = "summary.json"
+
+
+def villages_table(analysis: Analysis) -> pd.DataFrame:
+    """The villages as a plain table with longitude/latitude columns (for CSV and Excel)."""
+    frame = analysis.villages
+    table = pd.DataFrame(frame.drop(columns="geometry"))
+    table["minutes"] = table["minutes"].round(2)
+    table["snap_distance_m"] = table["snap_distance_m"].round(1)
+    table["population"] = table["population"].round(1)
+    table["lon"] = frame.geometry.x.round(6)
+    table["lat"] = frame.geometry.y.round(6)
+    return table
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write a CSV that Excel opens with Chinese text intact (UTF-8 with a byte-order mark)."""
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    msg = f"cannot write {type(value).__name__} to JSON"
+    raise TypeError(msg)
+
+
+def _clean(value: Any) -> Any:
+    """Replace NaN/inf floats (not valid JSON) by None, recursively."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def write_json(data: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """Write JSON with non-ASCII text kept readable."""
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(_clean(data), handle, ensure_ascii=False, indent=2, default=_json_default)
+        handle.write("\n")
+
+
+def _for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    for column in frame.columns:
+        if column != "geometry" and frame[column].dtype == object:
+            frame[column] = frame[column].astype("string")
+    return frame
+
+
+def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``coverage.gpkg``, ``villages.csv``, ``zones.csv`` and ``summary.json`` into ``out_dir``.
+
+    The GeoPackage has the layers ``facilities``, ``villages``, ``isochrones``
+    (dissolved per threshold), ``service_areas`` (nearest-facility partition) and
+    ``isochrones_by_facility``.
+
+    Returns
+    -------
+    dict
+        File role to path of what was written.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=out_dir))
+    try:
+        gpkg = staging / GPKG_NAME
+        layers = {
+            "facilities": analysis.facilities,
+            "villages": analysis.villages,
+            "isochrones": analysis.isochrones,
+            "service_areas": analysis.service_areas,
+            "isochrones_by_facility": analysis.facility_isochrones,
+        }
+        for layer, frame in layers.items():
+            _for_gpkg(frame).to_file(gpkg, layer=layer, driver="GPKG")
+        write_csv(villages_table(analysis), staging / VILLAGES_CSV)
+        write_csv(analysis.zone_table(), staging / ZONES_CSV)
+        write_json(analysis.summary(), staging / SUMMARY_JSON)
+        written = {}
+        for name in (GPKG_NAME, VILLAGES_CSV, ZONES_CSV, SUMMARY_JSON):
+            os.replace(staging / name, out_dir / name)
+            written[name] = out_dir / name
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    logger.info("wrote %s", ", ".join(str(p) for p in written.values()))
+    return written
