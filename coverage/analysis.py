@@ -122,7 +122,11 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
         if cells is not None and len(cells):
             total = float(cells["population"].sum())
             covered = float(cells.loc[cells[column], "population"].sum())
-            row.update(population_total=round(total, 1), population_covered=round(covered, 1), population_share=covered / total if total else None)
+            row.update(
+                population_total=round(total, 1),
+                population_covered=round(covered, 1),
+                population_share=covered / total if total else None,
+            )
         row.update(
             villages_total=len(villages),
             villages_covered=int(villages[column].sum()),
@@ -144,7 +148,11 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
             "pieces": analysis.network.components.n_components,
             "small_pieces": analysis.network.components.small_pieces,
         },
-        "facilities": {"total": len(analysis.facilities), "by_kind": {str(k): int(v) for k, v in analysis.facilities["kind"].value_counts().items()}, "off_network": int(analysis.facilities["off_network"].sum())},
+        "facilities": {
+            "total": len(analysis.facilities),
+            "by_kind": {str(k): int(v) for k, v in analysis.facilities["kind"].value_counts().items()},
+            "off_network": int(analysis.facilities["off_network"].sum()),
+        },
         "villages": {
             "total": len(villages),
             "off_network": int(villages["off_network"].sum()),
@@ -217,13 +225,18 @@ def select_facilities(facilities: gpd.GeoDataFrame, *, kinds: Sequence[str] | No
         stations = facilities[facilities["kind"] == "ems"]
         if len(stations):
             return stations.reset_index(drop=True)
-        logger.warning("no ambulance stations (kind 'ems'): using the %d hospitals as EMS bases", int((facilities["kind"] == "hospital").sum()))
+        logger.warning(
+            "no ambulance stations (kind 'ems'): using the %d hospitals as EMS bases",
+            int((facilities["kind"] == "hospital").sum()),
+        )
         kinds = ["hospital"]
     if kinds:
         unknown = sorted(set(kinds) - set(facilities["kind"].astype(str)))
         selected = facilities[facilities["kind"].isin(kinds)]
         if unknown:
-            logger.warning("no facilities of kind %s (kinds present: %s)", unknown, sorted(facilities["kind"].astype(str).unique()))
+            logger.warning(
+                "no facilities of kind %s (kinds present: %s)", unknown, sorted(facilities["kind"].astype(str).unique())
+            )
         return selected.reset_index(drop=True)
     return facilities.reset_index(drop=True)
 
@@ -333,7 +346,13 @@ def analyze(
 
     step("road network")
     network = load_network(
-        osm, profile=profile, boundary=boundary, urban_area=urban_area, class_column=road_class_column, cache_dir=cache_dir, use_cache=use_cache
+        osm,
+        profile=profile,
+        boundary=boundary,
+        urban_area=urban_area,
+        class_column=road_class_column,
+        cache_dir=cache_dir,
+        use_cache=use_cache,
     )
     extent = network.extent_lonlat()
 
@@ -354,10 +373,12 @@ def analyze(
         cells["zone"] = assign_zones(cells, zone_frame).to_numpy()
 
     step("snapping")
-    attach = {"access_speed_kph": profile.access_speed_kph, "tolerance_m": profile.snap_tolerance_m}
-    facility_att = attach_points(network, facility_frame, **attach)
-    village_att = attach_points(network, village_frame, **attach)
-    cell_att = attach_points(network, cells, **attach) if cells is not None else None
+    speed, tolerance = profile.access_speed_kph, profile.snap_tolerance_m
+    facility_att = attach_points(network, facility_frame, access_speed_kph=speed, tolerance_m=tolerance)
+    village_att = attach_points(network, village_frame, access_speed_kph=speed, tolerance_m=tolerance)
+    cell_att = (
+        attach_points(network, cells, access_speed_kph=speed, tolerance_m=tolerance) if cells is not None else None
+    )
 
     step("travel times")
     reach = nearest_facility(network, facility_att, direction=direction)  # type: ignore[arg-type]
@@ -372,13 +393,24 @@ def analyze(
     iso = _isochrones_with_population(network, reach, thresholds, buffer_m, cells)
     areas = service_areas(network, reach, minutes=thresholds[-1], buffer_m=buffer_m).to_crs(4326)
     per_facility = (
-        facility_isochrones(network, facility_att, direction=direction, minutes=thresholds, buffer_m=buffer_m).to_crs(4326)
+        facility_isochrones(network, facility_att, direction=direction, minutes=thresholds, buffer_m=buffer_m).to_crs(
+            4326
+        )
         if per_facility_isochrones
         else gpd.GeoDataFrame({"facility_id": [], "minutes": [], "area_km2": []}, geometry=[], crs=4326)
     )
-    attribution = region.attribution if region is not None else OSM_ATTRIBUTION + (f"; {WORLDPOP_ATTRIBUTION}" if population is not None else "")
+    attribution = (
+        region.attribution
+        if region is not None
+        else OSM_ATTRIBUTION + (f"; {WORLDPOP_ATTRIBUTION}" if population is not None else "")
+    )
     inputs = {"network": str(osm), "profile": profile.path}
-    for key, value in (("facilities", facilities), ("villages", villages), ("population", population), ("zones", zones)):
+    for key, value in (
+        ("facilities", facilities),
+        ("villages", villages),
+        ("population", population),
+        ("zones", zones),
+    ):
         if isinstance(value, str | os.PathLike):
             inputs[key] = str(value)
     return Analysis(
@@ -483,7 +515,11 @@ def _read_villages(
         candidates = [c for c in ("名称", "村名", "NAME", "Name") if c in frame]
         frame["name"] = frame[candidates[0]].astype(str) if candidates else frame["id"]
     population_column = next((c for c in ("population", "人口", "POP", "pop") if c in frame), None)
-    stated = pd.to_numeric(frame[population_column], errors="coerce") if population_column else pd.Series(np.nan, index=frame.index)
+    stated = (
+        pd.to_numeric(frame[population_column], errors="coerce")
+        if population_column
+        else pd.Series(np.nan, index=frame.index)
+    )
     frame["population_source"] = np.where(stated.notna(), "stated", "none")
     frame["population"] = stated
     if cells is not None and stated.isna().any():
@@ -491,7 +527,12 @@ def _read_villages(
         missing = stated.isna()
         frame.loc[missing, "population"] = estimate[missing]
         frame.loc[missing, "population_source"] = "raster_nearest_place"
-        logger.info("%s: population of %d of %d villages estimated from the raster (cells to their nearest village)", name, int(missing.sum()), len(frame))
+        logger.info(
+            "%s: population of %d of %d villages estimated from the raster (cells to their nearest village)",
+            name,
+            int(missing.sum()),
+            len(frame),
+        )
     if frame.empty:
         msg = f"{name}: no villages to analyse."
         raise InputError(msg)

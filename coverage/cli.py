@@ -81,23 +81,78 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
         help="road network: OSM extract (.osm.pbf, .osm, .osm.bz2), osmnx .graphml, or GIS lines file "
         "(.gpkg, .shp, .geojson; needs --road-class-column). Default: the embedded Comoros region",
     )
-    inputs.add_argument("--facilities", metavar="FILE", help="facility file (CSV with lon/lat, GeoJSON, GeoPackage, Shapefile) with a kind column; default: health facilities tagged in the OSM file")
-    inputs.add_argument("--villages", metavar="FILE", help="villages/demand places with an optional population column; default: OSM place=city/town/village/hamlet")
-    inputs.add_argument("--population", metavar="TIF", help="population raster (WorldPop-style GeoTIFF, people per pixel)")
+    inputs.add_argument(
+        "--facilities",
+        metavar="FILE",
+        help="facility file (CSV with lon/lat, GeoJSON, GeoPackage, Shapefile) with a kind column; default: health facilities tagged in the OSM file",
+    )
+    inputs.add_argument(
+        "--villages",
+        metavar="FILE",
+        help="villages/demand places with an optional population column; default: OSM place=city/town/village/hamlet",
+    )
+    inputs.add_argument(
+        "--population", metavar="TIF", help="population raster (WorldPop-style GeoTIFF, people per pixel)"
+    )
     inputs.add_argument("--zones", metavar="FILE", help="admin-unit polygons to summarise by")
     inputs.add_argument("--zones-name-column", metavar="COL", help="column naming the admin units (default: name)")
-    inputs.add_argument("--datum", choices=["wgs84", "gcj02", "bd09"], default="wgs84", help="datum of the facility and village files: gcj02 for Amap/Tencent, bd09 for Baidu coordinates (default: %(default)s)")
-    inputs.add_argument("--road-class-column", metavar="COL", help="road-class column of a GIS lines file (OSM names or Chinese grades such as 国道/省道/县道)")
+    inputs.add_argument(
+        "--datum",
+        choices=["wgs84", "gcj02", "bd09"],
+        default="wgs84",
+        help="datum of the facility and village files: gcj02 for Amap/Tencent, bd09 for Baidu coordinates (default: %(default)s)",
+    )
+    inputs.add_argument(
+        "--road-class-column",
+        metavar="COL",
+        help="road-class column of a GIS lines file (OSM names or Chinese grades such as 国道/省道/县道)",
+    )
     method = parser.add_argument_group("method")
-    method.add_argument("--profile", default="car", metavar="NAME|FILE", help="speed profile: car, ambulance, walk, or a copied and edited TOML file (default: %(default)s)")
-    method.add_argument("--minutes", type=_minutes, default=[10.0, 15.0, 30.0], metavar="T,T,...", help="thresholds in minutes (default: 10,15,30); 'within T' means <= T")
-    method.add_argument("--direction", choices=["to_facility", "from_facility"], default="to_facility", help="to_facility: place to facility (reaching care); from_facility: facility to place (EMS) (default: %(default)s)")
-    method.add_argument("--kinds", type=_kinds, metavar="K,K,...", help="facility kinds to count, e.g. hospital,clinic (default: all)")
-    method.add_argument("--ems", action="store_true", help="EMS analysis: ambulance stations (hospitals when there are none), trips from the station")
-    method.add_argument("--buffer-m", type=float, default=100.0, metavar="M", help="half-width of the corridor drawn around reached roads in isochrones (default: %(default)s)")
-    method.add_argument("--no-facility-isochrones", action="store_true", help="skip the per-facility isochrones (faster on large regions)")
+    method.add_argument(
+        "--profile",
+        default="car",
+        metavar="NAME|FILE",
+        help="speed profile: car, ambulance, walk, or a copied and edited TOML file (default: %(default)s)",
+    )
+    method.add_argument(
+        "--minutes",
+        type=_minutes,
+        default=[10.0, 15.0, 30.0],
+        metavar="T,T,...",
+        help="thresholds in minutes (default: 10,15,30); 'within T' means <= T",
+    )
+    method.add_argument(
+        "--direction",
+        choices=["to_facility", "from_facility"],
+        default="to_facility",
+        help="to_facility: place to facility (reaching care); from_facility: facility to place (EMS) (default: %(default)s)",
+    )
+    method.add_argument(
+        "--kinds", type=_kinds, metavar="K,K,...", help="facility kinds to count, e.g. hospital,clinic (default: all)"
+    )
+    method.add_argument(
+        "--ems",
+        action="store_true",
+        help="EMS analysis: ambulance stations (hospitals when there are none), trips from the station",
+    )
+    method.add_argument(
+        "--buffer-m",
+        type=float,
+        default=100.0,
+        metavar="M",
+        help="half-width of the corridor drawn around reached roads in isochrones (default: %(default)s)",
+    )
+    method.add_argument(
+        "--no-facility-isochrones",
+        action="store_true",
+        help="skip the per-facility isochrones (faster on large regions)",
+    )
     runtime = parser.add_argument_group("runtime")
-    runtime.add_argument("--cache-dir", metavar="DIR", help="where prepared networks are cached (default: $FACILITY_COVERAGE_CACHE or ~/.cache/facility-coverage)")
+    runtime.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="where prepared networks are cached (default: $FACILITY_COVERAGE_CACHE or ~/.cache/facility-coverage)",
+    )
     runtime.add_argument("--no-cache", action="store_true", help="neither read nor write the prepared-network cache")
 
 
@@ -133,8 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_analysis_options(analyze)
     analyze.add_argument("--out", default="out", metavar="DIR", help="output folder (default: %(default)s)")
 
-    profiles = commands.add_parser("profiles", help="list the speed profiles or show one", description="List the shipped speed profiles, or print one to copy and edit.")
-    profiles.add_argument("action", choices=["list", "show"], help="list: names and descriptions; show: the TOML text of NAME")
+    profiles = commands.add_parser(
+        "profiles",
+        help="list the speed profiles or show one",
+        description="List the shipped speed profiles, or print one to copy and edit.",
+    )
+    profiles.add_argument(
+        "action", choices=["list", "show"], help="list: names and descriptions; show: the TOML text of NAME"
+    )
     profiles.add_argument("name", nargs="?", help="profile name (for show)")
     return parser
 
@@ -145,7 +206,9 @@ class _StepBar:
     def __init__(self, steps: int, *, enabled: bool) -> None:
         from tqdm import tqdm
 
-        self.bar = tqdm(total=steps, disable=not enabled, unit="step", bar_format="{l_bar}{bar:20}| {n_fmt}/{total_fmt} [{elapsed}]")
+        self.bar = tqdm(
+            total=steps, disable=not enabled, unit="step", bar_format="{l_bar}{bar:20}| {n_fmt}/{total_fmt} [{elapsed}]"
+        )
         self.started = False
 
     def __call__(self, label: str) -> None:
@@ -192,12 +255,16 @@ def _run_analyze(args: argparse.Namespace) -> int:
     written = write_outputs(analysis, args.out)
     summary = analysis.summary()
     if not args.quiet:
-        print(f"{summary['region']}: {summary['facilities']['total']} facilities, {summary['villages']['total']} villages, profile {summary['profile']}, {summary['direction'].replace('_', ' ')}")
+        print(
+            f"{summary['region']}: {summary['facilities']['total']} facilities, {summary['villages']['total']} villages, profile {summary['profile']}, {summary['direction'].replace('_', ' ')}"
+        )
         for row in summary["thresholds"]:
             people = ""
             if row.get("population_share") is not None:
                 people = f"{row['population_covered']:,.0f} of {row['population_total']:,.0f} people ({row['population_share']:.1%}), "
-            print(f"  within {row['minutes']:g} min: {people}{row['villages_covered']} of {row['villages_total']} villages")
+            print(
+                f"  within {row['minutes']:g} min: {people}{row['villages_covered']} of {row['villages_total']} villages"
+            )
         print(f"wrote {', '.join(str(p) for p in written.values())} in {time.perf_counter() - started:.1f} s")
         print(analysis.attribution)
     return EXIT_OK

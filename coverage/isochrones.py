@@ -217,7 +217,7 @@ def service_areas(
     for facility, index in intervals.groupby("facility").indices.items():
         rows.append(
             {
-                "facility_id": reach.facilities.ids[int(facility)],
+                "facility_id": reach.facilities.ids[int(facility)],  # type: ignore[call-overload]
                 "minutes": float(minutes),
                 "geometry": _polygon(lines[index], buffer_m),
             }
@@ -255,7 +255,9 @@ def facility_isochrones(
         single = facilities.subset(np.array([j]))
         rows = []
         for threshold in thresholds:
-            intervals = reached_intervals(network, seconds[j, :n], owner, single, reverse=reverse, limit_s=threshold * 60.0)
+            intervals = reached_intervals(
+                network, seconds[j, :n], owner, single, reverse=reverse, limit_s=threshold * 60.0
+            )
             rows.append(
                 {
                     "facility_id": facilities.ids[j],

@@ -277,7 +277,9 @@ def prepare_network(
         seg_backward_s=backward_s.astype(np.float64),
         seg_length_m=edges["length_m"].to_numpy(dtype=np.float64),
         seg_highway=edges["highway"].to_numpy(dtype=str),
-        seg_geometry=edges.geometry.values.to_numpy() if hasattr(edges.geometry.values, "to_numpy") else np.asarray(edges.geometry.values),
+        seg_geometry=edges.geometry.values.to_numpy()
+        if hasattr(edges.geometry.values, "to_numpy")
+        else np.asarray(edges.geometry.values),
     )
     logger.info("prepared %r; %s", network, network.components)
     return network

@@ -363,7 +363,12 @@ def facilities_from_osm(path: str | os.PathLike[str], *, boundary: shapely.Geome
     if unlocated:
         logger.warning("%s: %d health facilities have no usable location (cut by the extract)", path.name, unlocated)
     frame = _to_frame(rows, geometry, boundary)
-    logger.info("%s: read %d health facilities %s", path.name, len(frame), dict(frame["kind"].value_counts()) if len(frame) else {})
+    logger.info(
+        "%s: read %d health facilities %s",
+        path.name,
+        len(frame),
+        dict(frame["kind"].value_counts()) if len(frame) else {},
+    )
     return frame
 
 

@@ -93,7 +93,9 @@ def make_roads(
         When the tables are empty, not projected, or refer to unknown nodes.
     """
     if len(edges) == 0:
-        msg = f"{source}: no roads were found. Check the file, the boundary it was clipped to, and the road classes read."
+        msg = (
+            f"{source}: no roads were found. Check the file, the boundary it was clipped to, and the road classes read."
+        )
         raise InputError(msg)
     if edges.crs is None or not edges.crs.is_projected:
         msg = f"{source}: road geometry must be in a projected CRS in metres, got {edges.crs}; project it first (Roads are built projected)."

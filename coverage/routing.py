@@ -99,9 +99,7 @@ def _times_at_points(
     return np.minimum(via_u, via_v) + points.access_s
 
 
-def _direct_pairs(
-    sources: Attachment, points: Attachment, along: np.ndarray, against: np.ndarray
-) -> pd.DataFrame:
+def _direct_pairs(sources: Attachment, points: Attachment, along: np.ndarray, against: np.ndarray) -> pd.DataFrame:
     """Seconds between sources and points on the same piece, straight along it (no node in between)."""
     left = pd.DataFrame({"segment": sources.segment, "source": np.arange(len(sources))})
     right = pd.DataFrame({"segment": points.segment, "point": np.arange(len(points))})
@@ -201,7 +199,9 @@ def reach_points(network: Network, reach: Reach, points: Attachment) -> tuple[np
     via_u = reach.node_seconds[network.seg_u[seg]] + _part(p, along[seg])
     via_v = reach.node_seconds[network.seg_v[seg]] + _part(1.0 - p, against[seg])
     seconds = np.minimum(via_u, via_v) + points.access_s
-    facility = np.where(via_u <= via_v, reach.node_facility[network.seg_u[seg]], reach.node_facility[network.seg_v[seg]])
+    facility = np.where(
+        via_u <= via_v, reach.node_facility[network.seg_u[seg]], reach.node_facility[network.seg_v[seg]]
+    )
     direct = _direct_pairs(reach.facilities, points, along, against)
     if len(direct):
         best = direct.loc[direct.groupby("point")["seconds"].idxmin()]
@@ -245,7 +245,13 @@ def travel_time_table(
     limit_s = cutoff_minutes * 60.0
     reverse = len(destinations) < len(origins)
     sources, targets = (destinations, origins) if reverse else (origins, destinations)
-    empty = pd.DataFrame({"origin_id": pd.Series([], dtype=str), "destination_id": pd.Series([], dtype=str), "minutes": pd.Series([], dtype=float)})
+    empty = pd.DataFrame(
+        {
+            "origin_id": pd.Series([], dtype=str),
+            "destination_id": pd.Series([], dtype=str),
+            "minutes": pd.Series([], dtype=float),
+        }
+    )
     if len(sources) == 0 or len(targets) == 0:
         return empty
     augmented, along, against = _augmented(network, sources, reverse)
@@ -259,12 +265,20 @@ def travel_time_table(
         blocks.append(pd.DataFrame({"source": chunk[rows], "point": cols, "seconds": at_targets[rows, cols]}))
     direct = _direct_pairs(sources, targets, along, against)
     table = pd.concat([*blocks, direct], ignore_index=True)
-    table = table[table["seconds"] <= limit_s]
-    table = table.groupby(["source", "point"], as_index=False)["seconds"].min()
+    within = table[table["seconds"] <= limit_s]
+    table = within.groupby(["source", "point"], as_index=False).agg(seconds=("seconds", "min"))
     source_ids = sources.ids[table["source"].to_numpy(dtype=np.int64)]
     target_ids = targets.ids[table["point"].to_numpy(dtype=np.int64)]
     origin_ids, destination_ids = (target_ids, source_ids) if reverse else (source_ids, target_ids)
-    result = pd.DataFrame({"origin_id": origin_ids, "destination_id": destination_ids, "minutes": table["seconds"].to_numpy() / 60.0})
+    result = pd.DataFrame(
+        {"origin_id": origin_ids, "destination_id": destination_ids, "minutes": table["seconds"].to_numpy() / 60.0}
+    )
     result = result.sort_values(["origin_id", "minutes"], kind="stable").reset_index(drop=True)
-    logger.info("travel-time table: %d origins x %d destinations, %d pairs within %g min", len(origins), len(destinations), len(result), cutoff_minutes)
+    logger.info(
+        "travel-time table: %d origins x %d destinations, %d pairs within %g min",
+        len(origins),
+        len(destinations),
+        len(result),
+        cutoff_minutes,
+    )
     return result

@@ -109,7 +109,11 @@ def attach_points(
     geometry = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
     geometry = geometry.to_crs(network.crs)
     if ids is None:
-        ids = points["id"].astype(str).to_numpy() if isinstance(points, gpd.GeoDataFrame) and "id" in points else np.arange(len(points)).astype(str)
+        ids = (
+            points["id"].astype(str).to_numpy()
+            if isinstance(points, gpd.GeoDataFrame) and "id" in points
+            else np.arange(len(points)).astype(str)
+        )
     geoms = np.asarray(geometry.values)
     if len(geoms) == 0:
         empty_f = np.zeros(0)

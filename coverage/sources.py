@@ -14,7 +14,15 @@ from pathlib import Path
 import shapely
 
 from coverage._errors import InputError
-from coverage.network import Network, cache_key, default_cache_dir, file_sha256, load_cached_network, prepare_network, save_network
+from coverage.network import (
+    Network,
+    cache_key,
+    default_cache_dir,
+    file_sha256,
+    load_cached_network,
+    prepare_network,
+    save_network,
+)
 from coverage.osm import OSM_SUFFIXES, roads_from_osm
 from coverage.profiles import Profile, load_profile
 from coverage.roads import Roads

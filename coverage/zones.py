@@ -74,12 +74,16 @@ def read_zones(
         msg = f"{path}: no column {name_column!r} to name the zones; columns are {', '.join(map(str, zones.columns))}."
         raise InputError(msg)
     zones = zones.to_crs(4326)
-    out = gpd.GeoDataFrame({"zone": zones[name_column].astype(str).to_numpy()}, geometry=zones.geometry.to_numpy(), crs=4326)
+    out = gpd.GeoDataFrame(
+        {"zone": zones[name_column].astype(str).to_numpy()}, geometry=zones.geometry.to_numpy(), crs=4326
+    )
     out = out.dissolve("zone", as_index=False)
     return out[["zone", "geometry"]]
 
 
-def assign_zones(points: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None, *, max_distance_m: float = 1000.0) -> pd.Series:
+def assign_zones(
+    points: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None, *, max_distance_m: float = 1000.0
+) -> pd.Series:
     """Name of the zone holding each point.
 
     Points just outside every zone (on a coast or border that the zone polygons
@@ -154,12 +158,22 @@ def urban_area_from_population(
     density = blocks / (k * k * pixel_w * pixel_h / 1e6)
     dense = (density >= density_per_km2).astype(np.uint8)
     block_transform = transform * transform.scale(k, k)
-    shapes = [shapely.geometry.shape(geom) for geom, value in rasterio.features.shapes(dense, transform=block_transform) if value == 1]
+    shapes = [
+        shapely.geometry.shape(geom)
+        for geom, value in rasterio.features.shapes(dense, transform=block_transform)
+        if value == 1
+    ]
     if not shapes:
         return shapely.MultiPolygon()
     area = shapely.union_all(shapes)
     if not crs.is_geographic and crs.to_epsg() != 4326:
         to_wgs84 = Transformer.from_crs(crs, 4326, always_xy=True)
         area = shapely.ops.transform(to_wgs84.transform, area)
-    logger.info("%s: urban area of %d dense blocks (>= %g people/km2 over %d-pixel blocks)", path.name, int(dense.sum()), density_per_km2, k)
+    logger.info(
+        "%s: urban area of %d dense blocks (>= %g people/km2 over %d-pixel blocks)",
+        path.name,
+        int(dense.sum()),
+        density_per_km2,
+        k,
+    )
     return area

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from itertools import pairwise
 
 import networkx as nx
 import numpy as np
@@ -38,7 +39,7 @@ def spliced_graph(network: Network, sources: Attachment, targets: Attachment) ->
         u, v = ("n", int(network.seg_u[seg])), ("n", int(network.seg_v[seg]))
         fwd, bwd = network.seg_forward_s[seg], network.seg_backward_s[seg]
         chain = [(0.0, u), *sorted(stops.get(seg, []), key=lambda s: s[0]), (1.0, v)]
-        for (f1, a), (f2, b) in zip(chain[:-1], chain[1:], strict=True):
+        for (f1, a), (f2, b) in pairwise(chain):
             if a == b:
                 continue
             d = f2 - f1

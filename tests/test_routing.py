@@ -118,7 +118,9 @@ def test_unknown_direction(mwali_network):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 10_000), count=st.integers(1, 8), direction=st.sampled_from(["from_facility", "to_facility"]))
+@given(
+    seed=st.integers(0, 10_000), count=st.integers(1, 8), direction=st.sampled_from(["from_facility", "to_facility"])
+)
 def test_adding_a_facility_never_increases_a_time(mwali_network, seed, count, direction):
     rng = np.random.default_rng(seed)
     facilities = _attach(mwali_network, _random_points(mwali_network, rng, count + 1))
