@@ -30,7 +30,7 @@ from coverage.regions import OSM_ATTRIBUTION, WORLDPOP_ATTRIBUTION, Region, defa
 from coverage.routing import DIRECTIONS, Reach, nearest_facility, reach_points
 from coverage.snapping import Attachment, attach_points
 from coverage.sources import load_network
-from coverage.zones import assign_zones, read_zones, urban_area_from_population
+from coverage.zones import assign_zones, read_boundary, read_zones, urban_area_from_population
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +96,16 @@ class Analysis:
     attribution: str
     inputs: dict[str, str] = field(default_factory=dict)
 
+    def road_problems(self) -> gpd.GeoDataFrame:
+        """Places in the road source to look at (dangling ends, near-miss junctions...), WGS84 points."""
+        problems = self.network.problems
+        frame = gpd.GeoDataFrame(
+            {"problem": problems["problem"].to_numpy(), "detail": problems["detail"].to_numpy()},
+            geometry=gpd.points_from_xy(problems["x"], problems["y"]),
+            crs=self.network.crs,
+        )
+        return frame.to_crs(4326)
+
     def summary(self) -> dict[str, Any]:
         """Headline figures per threshold, overall and per zone (JSON-ready)."""
         return summarise(self)
@@ -153,6 +163,7 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
             "by_kind": {str(k): int(v) for k, v in analysis.facilities["kind"].value_counts().items()},
             "off_network": int(analysis.facilities["off_network"].sum()),
         },
+        "road_problems": {str(k): int(v) for k, v in analysis.network.problems["problem"].value_counts().items()},
         "villages": {
             "total": len(villages),
             "off_network": int(villages["off_network"].sum()),
@@ -249,7 +260,7 @@ def analyze(
     population: str | os.PathLike[str] | None = None,
     zones: str | os.PathLike[str] | None = None,
     zones_name_column: str | None = None,
-    boundary: shapely.Geometry | None = None,
+    boundary: shapely.Geometry | str | os.PathLike[str] | None = None,
     profile: str | Profile = "car",
     direction: str = "to_facility",
     minutes: Sequence[float] = DEFAULT_MINUTES,
@@ -286,8 +297,8 @@ def analyze(
         Admin-unit polygons to summarise by.
     zones_name_column : str, optional
         Column naming the admin units.
-    boundary : shapely geometry, optional
-        WGS84 polygon clipping roads, facilities, villages and cells.
+    boundary : shapely geometry or path, optional
+        WGS84 polygon, or a polygon file, clipping roads, facilities, villages and cells.
     profile : str or Profile
         Speed profile name (``car``, ``ambulance``, ``walk``) or TOML path.
     direction : {"to_facility", "from_facility"}
@@ -334,21 +345,22 @@ def analyze(
             zones_name_column = region.zones_name_column
     osm = Path(osm)
     profile = load_profile(profile) if isinstance(profile, str) else profile
+    clip = read_boundary(boundary) if isinstance(boundary, str | os.PathLike) else boundary
 
     step("zones")
     zone_frame = None
     if zones is not None:
         where = region.zones_where if region is not None and zones == region.zones else None
         zone_frame = read_zones(zones, name_column=zones_name_column, where=where)
-        if boundary is None and region is not None:
-            boundary = zone_frame.geometry.union_all()
+        if clip is None and region is not None:
+            clip = zone_frame.geometry.union_all()
     urban_area = urban_area_from_population(population) if population is not None else None
 
     step("road network")
     network = load_network(
         osm,
         profile=profile,
-        boundary=boundary,
+        boundary=clip,
         urban_area=urban_area,
         class_column=road_class_column,
         cache_dir=cache_dir,
@@ -357,17 +369,17 @@ def analyze(
     extent = network.extent_lonlat()
 
     step("facilities")
-    facility_frame = _read_facilities(facilities, osm=osm, boundary=boundary, datum=datum, extent=extent)
+    facility_frame = _read_facilities(facilities, osm=osm, boundary=clip, datum=datum, extent=extent)
     facility_frame = select_facilities(facility_frame, kinds=kinds, ems=ems)
     if facility_frame.empty:
         msg = f"no facilities to analyse (kinds {list(kinds) if kinds else 'all'}{', EMS bases' if ems else ''}). Give a facility file with --facilities or other --kinds."
         raise InputError(msg)
 
     step("population")
-    cells = population_cells(population, boundary=boundary) if population is not None else None
+    cells = population_cells(population, boundary=clip) if population is not None else None
 
     step("villages")
-    village_frame = _read_villages(villages, osm=osm, boundary=boundary, datum=datum, extent=extent, cells=cells)
+    village_frame = _read_villages(villages, osm=osm, boundary=clip, datum=datum, extent=extent, cells=cells)
     village_frame["zone"] = assign_zones(village_frame, zone_frame).to_numpy()
     if cells is not None:
         cells["zone"] = assign_zones(cells, zone_frame).to_numpy()

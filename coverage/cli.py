@@ -94,6 +94,9 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
     inputs.add_argument(
         "--population", metavar="TIF", help="population raster (WorldPop-style GeoTIFF, people per pixel)"
     )
+    inputs.add_argument(
+        "--boundary", metavar="FILE", help="polygon file to clip the region to (roads crossing it are kept whole)"
+    )
     inputs.add_argument("--zones", metavar="FILE", help="admin-unit polygons to summarise by")
     inputs.add_argument("--zones-name-column", metavar="COL", help="column naming the admin units (default: name)")
     inputs.add_argument(
@@ -236,6 +239,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
             villages=args.villages,
             population=args.population,
             zones=args.zones,
+            boundary=args.boundary,
             zones_name_column=args.zones_name_column,
             profile=args.profile,
             direction=args.direction,

@@ -31,7 +31,7 @@ from coverage.roads import Roads
 logger = logging.getLogger(__name__)
 
 #: Bump when the cached arrays change meaning, so old caches are not reused.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 #: A disconnected piece holding less than this share of the nodes is a "small piece": a
 #: fragment cut off from the roads around it (a mapping gap, a private estate). Separate
@@ -84,6 +84,9 @@ class Network:
         road class of each piece.
     seg_geometry : numpy.ndarray
         shapely LineStrings, digitised from u to v.
+    problems : pandas.DataFrame
+        Places in the road source to look at (``problem``, ``detail``, ``x``, ``y``),
+        carried over from :attr:`coverage.roads.Roads.problems`.
     component : numpy.ndarray
         int32 weakly connected component of each node; 0 is the largest.
     small_piece : numpy.ndarray
@@ -105,6 +108,7 @@ class Network:
         seg_length_m: np.ndarray,
         seg_highway: np.ndarray,
         seg_geometry: np.ndarray,
+        problems: pd.DataFrame | None = None,
     ) -> None:
         self.crs = crs
         self.profile = profile
@@ -118,6 +122,9 @@ class Network:
         self.seg_length_m = seg_length_m
         self.seg_highway = seg_highway
         self.seg_geometry = seg_geometry
+        self.problems = (
+            problems if problems is not None else pd.DataFrame({"problem": [], "detail": [], "x": [], "y": []})
+        )
         self.graph = _csr_from_segments(len(node_ids), seg_u, seg_v, seg_forward_s, seg_backward_s)
         self.component = _components(self.graph)
         sizes = np.bincount(self.component)
@@ -277,9 +284,15 @@ def prepare_network(
         seg_backward_s=backward_s.astype(np.float64),
         seg_length_m=edges["length_m"].to_numpy(dtype=np.float64),
         seg_highway=edges["highway"].to_numpy(dtype=str),
-        seg_geometry=edges.geometry.values.to_numpy()
-        if hasattr(edges.geometry.values, "to_numpy")
-        else np.asarray(edges.geometry.values),
+        seg_geometry=np.asarray(edges.geometry.values),
+        problems=pd.DataFrame(
+            {
+                "problem": roads.problems["problem"].astype(str).to_numpy(),
+                "detail": roads.problems["detail"].astype(str).to_numpy(),
+                "x": shapely.get_x(np.asarray(roads.problems.geometry.values)),
+                "y": shapely.get_y(np.asarray(roads.problems.geometry.values)),
+            }
+        ),
     )
     logger.info("prepared %r; %s", network, network.components)
     return network
@@ -331,6 +344,9 @@ def save_network(network: Network, path: str | os.PathLike[str]) -> None:
                 seg_highway=network.seg_highway,
                 coords=coords,
                 line_index=line_index.astype(np.int32),
+                problem=network.problems["problem"].to_numpy(dtype=str),
+                problem_detail=network.problems["detail"].to_numpy(dtype=str),
+                problem_xy=network.problems[["x", "y"]].to_numpy(dtype=np.float64).reshape(-1, 2),
             )
         os.replace(temporary, path)
     finally:
@@ -356,6 +372,14 @@ def load_cached_network(path: str | os.PathLike[str]) -> Network:
             seg_length_m=data["seg_length_m"],
             seg_highway=data["seg_highway"],
             seg_geometry=np.asarray(geometry),
+            problems=pd.DataFrame(
+                {
+                    "problem": data["problem"],
+                    "detail": data["problem_detail"],
+                    "x": data["problem_xy"][:, 0],
+                    "y": data["problem_xy"][:, 1],
+                }
+            ),
         )
 
 

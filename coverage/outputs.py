@@ -88,7 +88,7 @@ def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> dict[s
 
     The GeoPackage has the layers ``facilities``, ``villages``, ``isochrones``
     (dissolved per threshold), ``service_areas`` (nearest-facility partition) and
-    ``isochrones_by_facility``.
+    ``isochrones_by_facility`` and ``road_problems``.
 
     Returns
     -------
@@ -106,6 +106,7 @@ def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> dict[s
             "isochrones": analysis.isochrones,
             "service_areas": analysis.service_areas,
             "isochrones_by_facility": analysis.facility_isochrones,
+            "road_problems": analysis.road_problems(),
         }
         for layer, frame in layers.items():
             _for_gpkg(frame).to_file(gpkg, layer=layer, driver="GPKG")

@@ -81,6 +81,27 @@ def read_zones(
     return out[["zone", "geometry"]]
 
 
+def read_boundary(path: str | os.PathLike[str], *, layer: str | None = None) -> shapely.Geometry:
+    """Read a polygon file as one WGS84 outline (the union of its polygons), to clip a region to."""
+    path = Path(path)
+    if not path.exists():
+        msg = f"boundary file not found: {path}"
+        raise InputError(msg)
+    try:
+        frame = gpd.read_file(path, layer=layer)
+    except Exception as error:
+        msg = f"{path}: cannot read this polygon file ({error})."
+        raise InputError(msg) from error
+    if frame.crs is None:
+        msg = f"{path}: the file has no CRS; add a .prj (Shapefile) or a crs member, e.g. EPSG:4326."
+        raise InputError(msg)
+    polygons = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if polygons.empty:
+        msg = f"{path}: no polygons in this file (found {', '.join(sorted(set(frame.geom_type.dropna())) or ['nothing'])}); a boundary must be a polygon."
+        raise InputError(msg)
+    return polygons.to_crs(4326).geometry.union_all()
+
+
 def assign_zones(
     points: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None, *, max_distance_m: float = 1000.0
 ) -> pd.Series:
