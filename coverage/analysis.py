@@ -260,6 +260,7 @@ def analyze(
     population: str | os.PathLike[str] | None = None,
     zones: str | os.PathLike[str] | None = None,
     zones_name_column: str | None = None,
+    zones_where: str | None = None,
     boundary: shapely.Geometry | str | os.PathLike[str] | None = None,
     profile: str | Profile = "car",
     direction: str = "to_facility",
@@ -297,6 +298,8 @@ def analyze(
         Admin-unit polygons to summarise by.
     zones_name_column : str, optional
         Column naming the admin units.
+    zones_where : str, optional
+        pandas query selecting some of the zones, e.g. ``"admin_level == '8'"``.
     boundary : shapely geometry or path, optional
         WGS84 polygon, or a polygon file, clipping roads, facilities, villages and cells.
     profile : str or Profile
@@ -343,6 +346,7 @@ def analyze(
         if zones is None:
             zones = region.zones
             zones_name_column = region.zones_name_column
+            zones_where = region.zones_where
     osm = Path(osm)
     profile = load_profile(profile) if isinstance(profile, str) else profile
     clip = read_boundary(boundary) if isinstance(boundary, str | os.PathLike) else boundary
@@ -350,8 +354,7 @@ def analyze(
     step("zones")
     zone_frame = None
     if zones is not None:
-        where = region.zones_where if region is not None and zones == region.zones else None
-        zone_frame = read_zones(zones, name_column=zones_name_column, where=where)
+        zone_frame = read_zones(zones, name_column=zones_name_column, where=zones_where)
         if clip is None and region is not None:
             clip = zone_frame.geometry.union_all()
     urban_area = urban_area_from_population(population) if population is not None else None

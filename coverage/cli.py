@@ -100,6 +100,9 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
     inputs.add_argument("--zones", metavar="FILE", help="admin-unit polygons to summarise by")
     inputs.add_argument("--zones-name-column", metavar="COL", help="column naming the admin units (default: name)")
     inputs.add_argument(
+        "--zones-where", metavar="QUERY", help="select some zones, e.g. \"admin_level == '8'\" (a pandas query)"
+    )
+    inputs.add_argument(
         "--datum",
         choices=["wgs84", "gcj02", "bd09"],
         default="wgs84",
@@ -241,6 +244,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
             zones=args.zones,
             boundary=args.boundary,
             zones_name_column=args.zones_name_column,
+            zones_where=args.zones_where,
             profile=args.profile,
             direction=args.direction,
             minutes=args.minutes,

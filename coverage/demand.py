@@ -80,9 +80,9 @@ def population_cells(
         padded = np.zeros((rows, cols))
         padded[: values.shape[0], : values.shape[1]] = values
         values = padded.reshape(rows // aggregate, aggregate, cols // aggregate, aggregate).sum(axis=(1, 3))
-        transform = transform * transform.scale(aggregate, aggregate)
+        transform = transform @ transform.scale(aggregate, aggregate)
     row, col = np.nonzero(values > 0)
-    x, y = transform * (col + 0.5, row + 0.5)
+    x, y = transform @ (col + 0.5, row + 0.5)
     lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(np.asarray(x), np.asarray(y))
     cells = gpd.GeoDataFrame(
         {"id": [f"r{r}c{c}" for r, c in zip(row, col, strict=True)], "population": values[row, col]},

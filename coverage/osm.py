@@ -170,15 +170,15 @@ def roads_from_osm(
             # The extract cut the way: some of its nodes are missing from the file.
             skipped_bad_locations += 1
             continue
-        if len(way_refs) < 2:
-            continue
+        if len(set(way_refs)) < 2:
+            continue  # one node, possibly repeated: no length, and nothing left once repeats are dropped
         way_ids.append(obj.id)  # type: ignore[attr-defined]
         counts.append(len(way_refs))
         refs.extend(way_refs)
         lons.extend(way_lons)
         lats.extend(way_lats)
         attributes.append(
-            (highway, tags.get("maxspeed"), _oneway(tags), tags.get("access"), tags.get("name:zh") or tags.get("name"))
+            (highway, tags.get("maxspeed"), _oneway(tags), tags.get("access"), tags.get("name") or tags.get("name:zh"))
         )
     if skipped_bad_locations:
         logger.warning(
@@ -297,7 +297,11 @@ def _point_of(obj: object, factory: object) -> shapely.Geometry | None:
 
 
 def _read_tagged(path: Path, keys: tuple[str, ...]) -> list[tuple[str, int, dict[str, str], shapely.Geometry | None]]:
-    """Nodes, open ways and areas carrying any of ``keys``, with a point for each."""
+    """Nodes, open ways and areas carrying any of ``keys``, with a point for each.
+
+    A closed way that makes no valid area (a self-crossing ring, ``area=no``) gets a
+    point inside its ring instead of being lost.
+    """
     import osmium
 
     factory = osmium.geom.WKBFactory()
@@ -308,19 +312,50 @@ def _read_tagged(path: Path, keys: tuple[str, ...]) -> list[tuple[str, int, dict
         .with_filter(osmium.filter.KeyFilter(*keys))
     )
     found = []
+    # closed ways waiting for their area, which arrives after them, in batches
+    closed_ways: dict[int, tuple[dict[str, str], list[tuple[float, float]] | None]] = {}
     for obj in _iterate(path, processor):
         if obj.is_relation():  # type: ignore[attr-defined]
             continue  # relations arrive again as areas
         if obj.is_way() and obj.is_closed():  # type: ignore[attr-defined]
-            continue  # closed ways arrive again as areas
+            # closed ways arrive again as areas, unless the assembler rejects them (a self-crossing
+            # ring, area=no): keep what a point inside the ring needs, used when no area came
+            closed_ways[obj.id] = (dict(obj.tags), _ring_coords(obj))  # type: ignore[attr-defined]
+            continue
+        point = _point_of(obj, factory)
         if obj.is_area():  # type: ignore[attr-defined]
             osm_type = "way" if obj.from_way() else "relation"  # type: ignore[attr-defined]
             osm_id = obj.orig_id()  # type: ignore[attr-defined]
+            if osm_type == "way":
+                if point is None:
+                    continue  # an invalid polygon: the way's fallback point is used below
+                closed_ways.pop(osm_id, None)
         else:
             osm_type = "node" if obj.is_node() else "way"  # type: ignore[attr-defined]
             osm_id = obj.id  # type: ignore[attr-defined]
-        found.append((osm_type, osm_id, dict(obj.tags), _point_of(obj, factory)))  # type: ignore[attr-defined]
+        found.append((osm_type, osm_id, dict(obj.tags), point))  # type: ignore[attr-defined]
+    found += [("way", way_id, tags, _point_in_ring(coords)) for way_id, (tags, coords) in closed_ways.items()]
     return found
+
+
+def _ring_coords(way: object) -> list[tuple[float, float]] | None:
+    import osmium
+
+    try:
+        return [(n.lon, n.lat) for n in way.nodes]  # type: ignore[attr-defined]
+    except osmium.InvalidLocationError:
+        return None
+
+
+def _point_in_ring(coords: list[tuple[float, float]] | None) -> shapely.Geometry | None:
+    """A point inside a closed way's ring, made valid first; on the ring when it encloses nothing."""
+    if coords is None:
+        return None
+    if len(coords) >= 4:
+        polygon = shapely.make_valid(shapely.Polygon(coords))
+        if polygon.area > 0:
+            return polygon.representative_point()
+    return shapely.LineString(coords).representative_point()
 
 
 def _to_frame(rows: list[dict[str, object]], geometry: list[shapely.Geometry], boundary: shapely.Geometry | None):
@@ -337,7 +372,8 @@ def facilities_from_osm(path: str | os.PathLike[str], *, boundary: shapely.Geome
     -------
     geopandas.GeoDataFrame
         WGS84 points; polygons are reduced to a point inside. Columns ``id``
-        (``"node/123"``, ``"way/456"``), ``name``, ``kind`` (``hospital``, ``clinic``,
+        (``"node/123"``, ``"way/456"``), ``name`` (the OSM ``name``, else ``name:zh``),
+        ``name_zh``, ``kind`` (``hospital``, ``clinic``,
         ``doctors``, ``ems``), ``osm_tags`` (the source tags as ``k=v; ...``).
     """
     path = _check_osm_path(path)
@@ -354,7 +390,8 @@ def facilities_from_osm(path: str | os.PathLike[str], *, boundary: shapely.Geome
         rows.append(
             {
                 "id": f"{osm_type}/{osm_id}",
-                "name": tags.get("name:zh") or tags.get("name") or "",
+                "name": tags.get("name") or tags.get("name:zh") or "",
+                "name_zh": tags.get("name:zh") or "",
                 "kind": kinds[0],
                 "osm_tags": "; ".join(f"{k}={v}" for k, v in sorted(tags.items())),
             }
@@ -383,7 +420,7 @@ def places_from_osm(
     Returns
     -------
     geopandas.GeoDataFrame
-        WGS84 points with columns ``id``, ``name``, ``place``, and ``population``
+        WGS84 points with columns ``id``, ``name``, ``name_zh``, ``place``, and ``population``
         (the OSM ``population`` tag where it parses as a number, else NaN).
     """
     path = _check_osm_path(path)
@@ -396,7 +433,8 @@ def places_from_osm(
         rows.append(
             {
                 "id": f"{osm_type}/{osm_id}",
-                "name": tags.get("name:zh") or tags.get("name") or "",
+                "name": tags.get("name") or tags.get("name:zh") or "",
+                "name_zh": tags.get("name:zh") or "",
                 "place": tags["place"],
                 "population": float(population),
             }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import zipfile
 from pathlib import Path
 
 import shapely
@@ -95,6 +96,9 @@ def load_network(
     if not path.exists():
         msg = f"road network file not found: {path}"
         raise InputError(msg)
+    if path.is_dir():
+        msg = f"{path} is a folder; give the path of a road network file (an OSM extract, .graphml or GIS lines file)."
+        raise InputError(msg)
     key = cache_key(
         file_sha256(path),
         profile.sha256,
@@ -107,7 +111,7 @@ def load_network(
     if use_cache and cache_file.exists():
         try:
             network = load_cached_network(cache_file)
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
             logger.warning("ignoring unreadable cache %s (%s)", cache_file, error)
         else:
             logger.info("loaded cached %r from %s", network, cache_file)

@@ -78,7 +78,22 @@ def read_zones(
         {"zone": zones[name_column].astype(str).to_numpy()}, geometry=zones.geometry.to_numpy(), crs=4326
     )
     out = out.dissolve("zone", as_index=False)
+    _warn_overlaps(out, path)
     return out[["zone", "geometry"]]
+
+
+def _warn_overlaps(zones: gpd.GeoDataFrame, path: Path) -> None:
+    """Warn when zones overlap (e.g. a country and its provinces in one file): points go to the first."""
+    projected = zones.to_crs(zones.estimate_utm_crs())
+    total = float(projected.area.sum())
+    union = float(projected.geometry.union_all().area)
+    if total > 1.01 * union:
+        logger.warning(
+            "%s: the zones overlap (their areas add up to %.0f%% of their union); each place goes to the first "
+            "zone holding it. Select one level, e.g. with a where query such as \"admin_level == '8'\".",
+            path.name,
+            100 * total / union,
+        )
 
 
 def read_boundary(path: str | os.PathLike[str], *, layer: str | None = None) -> shapely.Geometry:
@@ -178,7 +193,7 @@ def urban_area_from_population(
     blocks = padded.reshape(rows // k, k, cols // k, k).sum(axis=(1, 3))
     density = blocks / (k * k * pixel_w * pixel_h / 1e6)
     dense = (density >= density_per_km2).astype(np.uint8)
-    block_transform = transform * transform.scale(k, k)
+    block_transform = transform @ transform.scale(k, k)
     shapes = [
         shapely.geometry.shape(geom)
         for geom, value in rasterio.features.shapes(dense, transform=block_transform)

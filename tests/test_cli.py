@@ -1,0 +1,130 @@
+"""The facility-coverage command, run through its entry point as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from coverage import outputs
+from coverage.cli import main
+from tests.conftest import COMOROS_PBF, COMOROS_RASTER
+
+
+@pytest.fixture(scope="module")
+def mwali_file(tmp_path_factory, mwali_boundary):
+    path = tmp_path_factory.mktemp("boundary") / "mwali.geojson"
+    gpd.GeoDataFrame({"name": ["Mwali"]}, geometry=[mwali_boundary], crs=4326).to_file(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+def _analyze(out, mwali_file, cache_dir, *extra):
+    args = ["analyze", str(COMOROS_PBF), "--boundary", str(mwali_file), "--cache-dir", str(cache_dir)]
+    return main([*args, "--out", str(out), *extra])
+
+
+def test_help_reads_like_a_manual(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["analyze", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for words in ("inputs:", "method:", "outputs (in --out):", "examples:", "exit status:", "--datum", "--ems"):
+        assert words in text
+
+
+def test_no_command_prints_help_and_fails(capsys):
+    assert main([]) == 2
+    assert "analyze" in capsys.readouterr().out
+
+
+def test_analyze_writes_every_output(tmp_path, mwali_file, cache_dir, capsys):
+    out = tmp_path / "out"
+    code = _analyze(out, mwali_file, cache_dir, "--population", str(COMOROS_RASTER), "--minutes", "15,30")
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "within 15 min" in printed and "within 30 min" in printed
+    assert "© OpenStreetMap contributors" in printed
+    assert sorted(p.name for p in out.iterdir()) == ["coverage.gpkg", "summary.json", "villages.csv", "zones.csv"]
+    layers = set(gpd.list_layers(out / "coverage.gpkg")["name"])
+    assert {
+        "facilities",
+        "villages",
+        "isochrones",
+        "service_areas",
+        "isochrones_by_facility",
+        "road_problems",
+    } <= layers
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert [row["minutes"] for row in summary["thresholds"]] == [15.0, 30.0]
+    assert "OpenStreetMap" in summary["attribution"]
+    raw = (out / "villages.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
+    villages = pd.read_csv(out / "villages.csv", encoding="utf-8-sig")
+    assert {"name", "minutes", "covered_15", "covered_30", "off_network", "lon", "lat"} <= set(villages.columns)
+
+
+def test_chinese_names_survive_into_the_csv(tmp_path, mwali_file, cache_dir, mwali_places):
+    villages = mwali_places.assign(name=[f"村{i}号" for i in range(len(mwali_places))])
+    path = tmp_path / "villages.geojson"
+    villages.to_file(path)
+    assert _analyze(tmp_path / "out", mwali_file, cache_dir, "--villages", str(path), "--no-facility-isochrones") == 0
+    table = pd.read_csv(tmp_path / "out" / "villages.csv", encoding="utf-8-sig")
+    assert table["name"].tolist() == villages["name"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--facilities", "no/such/file.csv"], "no/such/file.csv"),
+        (["--profile", "sportscar"], "sportscar"),
+        (["--kinds", "ems"], "no facilities to analyse"),
+    ],
+)
+def test_bad_input_exits_2_and_leaves_earlier_outputs_intact(tmp_path, mwali_file, cache_dir, capsys, extra, message):
+    out = tmp_path / "out"
+    assert _analyze(out, mwali_file, cache_dir, "--no-facility-isochrones") == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    assert _analyze(out, mwali_file, cache_dir, *extra) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("facility-coverage analyze: error:")
+    assert message in error
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_missing_network_file(tmp_path, capsys):
+    assert main(["analyze", str(tmp_path / "county.osm.pbf"), "--out", str(tmp_path / "out")]) == 2
+    assert "county.osm.pbf" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_failure_while_writing_keeps_the_previous_outputs(tmp_path, mwali_file, cache_dir, monkeypatch):
+    out = tmp_path / "out"
+    assert _analyze(out, mwali_file, cache_dir, "--no-facility-isochrones") == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(data, path):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(outputs, "write_json", broken)
+    with pytest.raises(OSError, match="disk full"):
+        _analyze(out, mwali_file, cache_dir, "--no-facility-isochrones", "--minutes", "5")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not [name for name in os.listdir(out) if name.startswith(".partial")]
+
+
+def test_profiles_list_and_show(capsys):
+    assert main(["profiles", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in ("ambulance", "car", "walk"))
+    assert main(["profiles", "show", "car"]) == 0
+    shown = capsys.readouterr().out
+    assert "[urban_kph]" in shown and "[rural_kph]" in shown
