@@ -39,7 +39,8 @@ def test_every_village_and_cell_is_kept_and_timed(mwali_run, mwali_places):
     assert reached.sum() >= 0.9 * len(villages)
     assert villages.loc[reached, "nearest_facility_id"].isin(mwali_run.facilities["id"]).all()
     cells = mwali_run.cells
-    assert cells is not None and len(cells) > 1000
+    assert cells is not None
+    assert len(cells) > 1000
     # the per-threshold flags agree with the minutes (<= T, no rounding)
     for threshold in mwali_run.minutes:
         flag = cells[covered_column(threshold)]
@@ -50,7 +51,8 @@ def test_a_longer_threshold_never_covers_fewer(mwali_run):
     rows = mwali_run.summary()["thresholds"]
     people = [row["population_covered"] for row in rows]
     villages = [row["villages_covered"] for row in rows]
-    assert people == sorted(people) and villages == sorted(villages)
+    assert people == sorted(people)
+    assert villages == sorted(villages)
     assert 0 < rows[-1]["population_share"] <= 1
 
 
@@ -78,7 +80,8 @@ def test_villages_without_population_get_it_from_the_raster(mwali_run):
     villages = mwali_run.villages
     assert set(villages["population_source"]) <= {"stated", "raster_nearest_place", "none"}
     estimated = villages[villages["population_source"] == "raster_nearest_place"]
-    assert len(estimated) > 0 and (estimated["population"] >= 0).all()
+    assert len(estimated) > 0
+    assert (estimated["population"] >= 0).all()
 
 
 def test_ems_uses_hospitals_when_there_are_no_ambulance_stations(tmp_path, mwali_boundary):

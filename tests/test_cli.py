@@ -50,7 +50,8 @@ def test_analyze_writes_every_output(tmp_path, mwali_file, cache_dir, capsys):
     code = _analyze(out, mwali_file, cache_dir, "--population", str(COMOROS_RASTER), "--minutes", "15,30")
     assert code == 0
     printed = capsys.readouterr().out
-    assert "within 15 min" in printed and "within 30 min" in printed
+    assert "within 15 min" in printed
+    assert "within 30 min" in printed
     assert "© OpenStreetMap contributors" in printed
     assert sorted(p.name for p in out.iterdir()) == ["coverage.gpkg", "summary.json", "villages.csv", "zones.csv"]
     layers = set(gpd.list_layers(out / "coverage.gpkg")["name"])
@@ -127,4 +128,5 @@ def test_profiles_list_and_show(capsys):
     assert all(name in listed for name in ("ambulance", "car", "walk"))
     assert main(["profiles", "show", "car"]) == 0
     shown = capsys.readouterr().out
-    assert "[urban_kph]" in shown and "[rural_kph]" in shown
+    assert "[urban_kph]" in shown
+    assert "[rural_kph]" in shown

@@ -67,7 +67,8 @@ def test_polygons_are_reduced_to_a_point_inside():
 def test_small_disconnected_pieces_are_flagged(mwali_network):
     small = np.flatnonzero(mwali_network.small_piece[mwali_network.seg_u])
     big = np.flatnonzero(~mwali_network.small_piece[mwali_network.seg_u])
-    assert len(small) and len(big)
+    assert len(small)
+    assert len(big)
     midpoints = shapely.line_interpolate_point(mwali_network.seg_geometry[[small[0], big[0]]], 0.5, normalized=True)
     att = attach_points(
         mwali_network, gpd.GeoSeries(midpoints, crs=mwali_network.crs), access_speed_kph=5, tolerance_m=100
