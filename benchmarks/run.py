@@ -240,8 +240,8 @@ class Row:
 class Report:
     """Collects the figures, printing each as it is measured."""
 
-    columns = ("region", "measure", "value", "detail", "peak RSS")
-    widths = (8, 52, 13, 70, 9)
+    columns = ("region", "measure", "value", "peak RSS", "detail")
+    widths = (8, 56, 10, 8, 0)
 
     def __init__(self) -> None:
         self.rows: list[Row] = []
@@ -252,13 +252,13 @@ class Report:
 
     def _header(self) -> None:
         self._line(self.columns)
-        self._line(["-" * w for w in self.widths])
+        self._line(["-" * max(w, 6) for w in self.widths])
 
     def add(self, region: str, measure: str, value: str, detail: str = "") -> None:
         """Record and print one figure with the peak memory so far."""
         row = Row(region, measure, value, detail, peak_rss_mb())
         self.rows.append(row)
-        self._line([row.region, row.measure, row.value, row.detail, f"{row.peak_mb:,.0f} MB"])
+        self._line([row.region, row.measure, row.value, f"{row.peak_mb:,.0f} MB", row.detail])
 
     def note(self, region: str, text: str) -> None:
         """Print a line that is not a figure (a skipped stage)."""
@@ -359,13 +359,8 @@ def bench_coverage(report: Report, inputs: Inputs, *, repeats: int, naive_subset
         format_seconds(floor_s),
         f"median of {repeats}; facilities at their nearest node",
     )
-    ratio = ours_s / floor_s
-    report.add(
-        name,
-        "ratio ours / floor",
-        f"{ratio:.2f}x",
-        f"{target(ratio <= 2.0, 'within 2x')}; the search alone {search_s / floor_s:.2f}x the floor",
-    )
+    for what, ratio in (("search + reach_points", ours_s / floor_s), ("search alone", search_s / floor_s)):
+        report.add(name, f"ratio ours / floor ({what})", f"{ratio:.2f}x", target(ratio <= 2.0, "within 2x"))
     at_nodes = ours_node_seconds(network, facility_nodes)
     difference = max_difference_s(at_nodes, floor)
     report.add(name, "check: ours at facility nodes vs floor", f"{difference:.1e} s", "largest node-time difference")

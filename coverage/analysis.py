@@ -262,7 +262,7 @@ def analyze(
     zones_name_column: str | None = None,
     zones_where: str | None = None,
     boundary: shapely.Geometry | str | os.PathLike[str] | None = None,
-    profile: str | Profile = "car",
+    profile: str | os.PathLike[str] | Profile = "car",
     direction: str = "to_facility",
     minutes: Sequence[float] = DEFAULT_MINUTES,
     kinds: Sequence[str] | None = None,
@@ -348,7 +348,7 @@ def analyze(
             zones_name_column = region.zones_name_column
             zones_where = region.zones_where
     osm = Path(osm)
-    profile = load_profile(profile) if isinstance(profile, str) else profile
+    profile = profile if isinstance(profile, Profile) else load_profile(profile)
     clip = read_boundary(boundary) if isinstance(boundary, str | os.PathLike) else boundary
 
     step("zones")

@@ -88,19 +88,14 @@ def _iterate(path: Path, processor: Iterable[object]) -> Iterable[object]:
 
 
 def utm_crs_for(lon: np.ndarray, lat: np.ndarray) -> CRS:
-    """Return the UTM CRS of the zone holding the centre of these coordinates."""
-    from pyproj.aoi import AreaOfInterest
-    from pyproj.database import query_utm_crs_info
-
+    """Return the WGS 84 / UTM CRS of the zone holding the centre of these coordinates."""
     lon_c = float((np.nanmin(lon) + np.nanmax(lon)) / 2)
     lat_c = float((np.nanmin(lat) + np.nanmax(lat)) / 2)
-    infos = query_utm_crs_info(
-        datum_name="WGS 84", area_of_interest=AreaOfInterest(lon_c, lat_c, lon_c, lat_c), contains=True
-    )
-    if not infos:
-        msg = f"no UTM zone found for longitude {lon_c:.4f}, latitude {lat_c:.4f}"
+    if not (-180 <= lon_c <= 180 and -80 <= lat_c <= 84):
+        msg = f"no UTM zone for longitude {lon_c:.4f}, latitude {lat_c:.4f} (UTM covers 80°S to 84°N)"
         raise InputError(msg)
-    return CRS.from_epsg(int(infos[0].code))
+    zone = min(int((lon_c + 180) // 6) + 1, 60)
+    return CRS.from_epsg((32600 if lat_c >= 0 else 32700) + zone)
 
 
 def _oneway(tags: dict[str, str]) -> int:
@@ -214,7 +209,6 @@ def roads_from_osm(
     edges, nodes = _split_at_junctions(ref_arr, np.asarray(x), np.asarray(y), count_arr, way_of_vertex, crs)
     attr = pd.DataFrame(attributes, columns=["highway", "maxspeed", "oneway", "access", "name"])
     edges = edges.join(attr, on="way")
-    edges["osm_way"] = np.asarray(way_ids, dtype=np.int64)[edges["way"].to_numpy()]
     roads = make_roads(nodes, edges, source=path.name)
     logger.info("%s: %s", path.name, roads)
     return roads

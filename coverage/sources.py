@@ -77,7 +77,7 @@ def read_roads(
 def load_network(
     path: str | os.PathLike[str],
     *,
-    profile: Profile | str = "car",
+    profile: Profile | str | os.PathLike[str] = "car",
     boundary: shapely.Geometry | None = None,
     urban_area: shapely.Geometry | None = None,
     class_column: str | None = None,
@@ -90,7 +90,7 @@ def load_network(
     The cache key covers the file's sha256, the profile file's sha256, the
     boundary, the urban area and the reader options.
     """
-    if isinstance(profile, str):
+    if not isinstance(profile, Profile):
         profile = load_profile(profile)
     path = Path(path)
     if not path.exists():
