@@ -10,17 +10,68 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
+from affine import Affine
+from pyproj import CRS, Transformer
 
 from coverage._errors import InputError
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PopulationGrid:
+    """A population raster in memory: people per pixel (0 where no data), its transform and CRS."""
+
+    values: np.ndarray
+    transform: Affine
+    crs: CRS
+
+    def block_sum(self, k: int) -> PopulationGrid:
+        """The grid with ``k`` x ``k`` blocks of pixels summed into one (edges padded with 0)."""
+        if k == 1:
+            return self
+        rows = -(-self.values.shape[0] // k) * k
+        cols = -(-self.values.shape[1] // k) * k
+        padded = np.zeros((rows, cols))
+        padded[: self.values.shape[0], : self.values.shape[1]] = self.values
+        summed = padded.reshape(rows // k, k, cols // k, k).sum(axis=(1, 3))
+        return PopulationGrid(values=summed, transform=self.transform @ Affine.scale(k, k), crs=self.crs)
+
+
+def read_population_grid(path: str | os.PathLike[str]) -> PopulationGrid:
+    """Read band 1 of a population GeoTIFF; negative, NaN and nodata pixels count as 0 people.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, not a raster, or has no CRS.
+    """
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    path = Path(path)
+    if not path.exists():
+        msg = f"population raster not found: {path}"
+        raise InputError(msg)
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                msg = f"{path}: the raster has no CRS. Assign one (e.g. `gdal_edit.py -a_srs EPSG:4326 {path.name}`)."
+                raise InputError(msg)
+            values = src.read(1, masked=True).astype(np.float64).filled(0.0)
+            transform, crs = src.transform, CRS.from_user_input(src.crs)
+    except RasterioIOError as error:
+        msg = f"{path}: cannot read this raster ({error}). Give a GeoTIFF of people per pixel, e.g. WorldPop's *_ppp_*.tif."
+        raise InputError(msg) from error
+    values[~np.isfinite(values) | (values < 0)] = 0.0
+    return PopulationGrid(values=values, transform=transform, crs=crs)
 
 
 def population_cells(
@@ -52,37 +103,14 @@ def population_cells(
         WGS84 points at cell centres with ``id`` (``"r<row>c<col>"``) and
         ``population`` (float), only cells with population > 0.
     """
-    import rasterio
-    from rasterio.errors import RasterioIOError
-
     path = Path(path)
-    if not path.exists():
-        msg = f"population raster not found: {path}"
-        raise InputError(msg)
     if aggregate < 1:
         msg = f"aggregate must be a whole number >= 1, got {aggregate}"
         raise InputError(msg)
-    try:
-        with rasterio.open(path) as src:
-            if src.crs is None:
-                msg = f"{path}: the raster has no CRS. Assign one (e.g. `gdal_edit.py -a_srs EPSG:4326 {path.name}`)."
-                raise InputError(msg)
-            values = src.read(1, masked=True).astype(np.float64).filled(0.0)
-            transform = src.transform
-            crs = src.crs
-    except RasterioIOError as error:
-        msg = f"{path}: cannot read this raster ({error}). Is it a GeoTIFF?"
-        raise InputError(msg) from error
-    values[~np.isfinite(values) | (values < 0)] = 0.0
-    if aggregate > 1:
-        rows = -(-values.shape[0] // aggregate) * aggregate
-        cols = -(-values.shape[1] // aggregate) * aggregate
-        padded = np.zeros((rows, cols))
-        padded[: values.shape[0], : values.shape[1]] = values
-        values = padded.reshape(rows // aggregate, aggregate, cols // aggregate, aggregate).sum(axis=(1, 3))
-        transform = transform @ transform.scale(aggregate, aggregate)
+    grid = read_population_grid(path).block_sum(aggregate)
+    values, transform, crs = grid.values, grid.transform, grid.crs
     row, col = np.nonzero(values > 0)
-    x, y = transform @ (col + 0.5, row + 0.5)
+    x, y = transform @ (col + 0.5, row + 0.5)  # type: ignore[operator]  # affine maps arrays too
     lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(np.asarray(x), np.asarray(y))
     cells = gpd.GeoDataFrame(
         {"id": [f"r{r}c{c}" for r, c in zip(row, col, strict=True)], "population": values[row, col]},

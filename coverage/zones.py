@@ -163,40 +163,28 @@ def urban_area_from_population(
     shapely geometry
         (Multi)polygon in WGS84; empty when no block is dense enough.
     """
-    import rasterio
     import rasterio.features
     from pyproj import Transformer
 
+    from coverage.demand import read_population_grid
+
     path = Path(path)
-    if not path.exists():
-        msg = f"population raster not found: {path}"
-        raise InputError(msg)
-    with rasterio.open(path) as src:
-        if src.crs is None:
-            msg = f"{path}: the raster has no CRS; assign one before deriving urban areas."
-            raise InputError(msg)
-        values = src.read(1, masked=True).astype(np.float64).filled(0.0)
-        transform, crs = src.transform, src.crs
-        bounds = src.bounds
-    values[~np.isfinite(values) | (values < 0)] = 0.0
+    grid = read_population_grid(path)
+    transform, crs = grid.transform, grid.crs
+    top, bottom = transform.f, transform.f + transform.e * grid.values.shape[0]
     if crs.is_geographic:
-        lat = (bounds.top + bounds.bottom) / 2
+        lat = (top + bottom) / 2
         pixel_w = abs(transform.a) * 111_320 * np.cos(np.radians(lat))
         pixel_h = abs(transform.e) * 110_574
     else:
         pixel_w, pixel_h = abs(transform.a), abs(transform.e)
     k = max(1, round(block_m / np.sqrt(pixel_w * pixel_h)))
-    rows = -(-values.shape[0] // k) * k
-    cols = -(-values.shape[1] // k) * k
-    padded = np.zeros((rows, cols))
-    padded[: values.shape[0], : values.shape[1]] = values
-    blocks = padded.reshape(rows // k, k, cols // k, k).sum(axis=(1, 3))
-    density = blocks / (k * k * pixel_w * pixel_h / 1e6)
+    blocks = grid.block_sum(k)
+    density = blocks.values / (k * k * pixel_w * pixel_h / 1e6)
     dense = (density >= density_per_km2).astype(np.uint8)
-    block_transform = transform @ transform.scale(k, k)
     shapes = [
         shapely.geometry.shape(geom)
-        for geom, value in rasterio.features.shapes(dense, transform=block_transform)
+        for geom, value in rasterio.features.shapes(dense, transform=blocks.transform)
         if value == 1
     ]
     if not shapes:

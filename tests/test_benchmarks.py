@@ -1,0 +1,35 @@
+"""Smoke test of the benchmark helpers: the naive, floor and library searches agree on Mwali."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+RUN_PY = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+
+
+def _load_benchmarks():
+    spec = importlib.util.spec_from_file_location("coverage_benchmarks_run", RUN_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_naive_floor_and_library_node_times_agree(mwali_network, mwali_facilities):
+    bench = _load_benchmarks()
+    nodes = np.unique(
+        np.concatenate(
+            [bench.nearest_nodes(mwali_network, mwali_facilities), bench.random_nodes(mwali_network, 3, seed=1)]
+        )
+    )
+    limit_s = 15 * 60.0
+    naive = bench.naive_nearest_seconds(bench.networkx_graph(mwali_network), nodes, limit_s=limit_s)
+    ours = bench.ours_node_seconds(mwali_network, nodes, limit_s=limit_s)
+    floor = bench.floor_seconds(mwali_network, nodes, limit_s=limit_s)
+
+    assert np.isfinite(naive).sum() > len(nodes)  # the searches reach past the facilities themselves
+    assert np.all(naive[nodes] == 0.0)
+    assert bench.max_difference_s(naive, ours, limit_s=limit_s) <= 1e-6
+    assert bench.max_difference_s(floor, ours, limit_s=limit_s) <= 1e-6
