@@ -171,6 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'facility-coverage COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    # -v/-q work before or after the command name
+    verbosity = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: an option not given after the command keeps the value given before it
+    verbosity.add_argument(
+        "-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more messages (-vv for debugging)"
+    )
+    verbosity.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="only errors")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more messages (-vv for debugging)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -190,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=ANALYZE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[verbosity],
     )
     add_analysis_options(analyze)
     analyze.add_argument("--out", default="out", metavar="DIR", help="output folder (default: %(default)s)")

@@ -130,3 +130,12 @@ def test_profiles_list_and_show(capsys):
     shown = capsys.readouterr().out
     assert "[urban_kph]" in shown
     assert "[rural_kph]" in shown
+
+
+@pytest.mark.parametrize("position", ["before", "after"])
+def test_quiet_works_before_or_after_the_command(tmp_path, mwali_file, cache_dir, capsys, position):
+    args = ["analyze", str(COMOROS_PBF), "--boundary", str(mwali_file), "--cache-dir", str(cache_dir)]
+    args += ["--out", str(tmp_path), "--no-facility-isochrones"]
+    argv = ["-q", *args] if position == "before" else [*args, "-q"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == ""
