@@ -51,22 +51,15 @@ def read_zones(
         A pandas query selecting some units, e.g. ``"admin_level == '4'"``.
     """
     path = Path(path)
-    if not path.exists():
-        msg = f"zones file not found: {path}"
-        raise InputError(msg)
-    try:
-        zones = gpd.read_file(path, layer=layer)
-    except Exception as error:
-        msg = f"{path}: cannot read this polygon file ({error})."
-        raise InputError(msg) from error
-    if zones.crs is None:
-        msg = f"{path}: the file has no CRS; add a .prj (Shapefile) or a crs member, e.g. EPSG:4326."
-        raise InputError(msg)
+    zones = _read_polygons(path, layer=layer, what="zones")
     if where:
-        zones = zones.query(where)
-    zones = zones[zones.geom_type.isin(["Polygon", "MultiPolygon"])]
+        try:
+            zones = zones.query(where)
+        except Exception as error:
+            msg = f"{path}: cannot select zones with {where!r} ({error}); columns are {', '.join(map(str, zones.columns))}."
+            raise InputError(msg) from error
     if zones.empty:
-        msg = f"{path}: no polygons{f' match {where!r}' if where else ''}."
+        msg = f"{path}: no polygons match {where!r}."
         raise InputError(msg)
     if name_column is None:
         name_column = next((c for c in ("name", "NAME", "名称", "zone") if c in zones), None)
@@ -96,11 +89,11 @@ def _warn_overlaps(zones: gpd.GeoDataFrame, path: Path) -> None:
         )
 
 
-def read_boundary(path: str | os.PathLike[str], *, layer: str | None = None) -> shapely.Geometry:
-    """Read a polygon file as one WGS84 outline (the union of its polygons), to clip a region to."""
+def _read_polygons(path: str | os.PathLike[str], *, layer: str | None, what: str) -> gpd.GeoDataFrame:
+    """The polygons of a vector file, checked: it exists, reads, has a CRS and holds polygons."""
     path = Path(path)
     if not path.exists():
-        msg = f"boundary file not found: {path}"
+        msg = f"{what} file not found: {path}"
         raise InputError(msg)
     try:
         frame = gpd.read_file(path, layer=layer)
@@ -112,9 +105,15 @@ def read_boundary(path: str | os.PathLike[str], *, layer: str | None = None) -> 
         raise InputError(msg)
     polygons = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
     if polygons.empty:
-        msg = f"{path}: no polygons in this file (found {', '.join(sorted(set(frame.geom_type.dropna())) or ['nothing'])}); a boundary must be a polygon."
+        found = ", ".join(sorted(set(frame.geom_type.dropna()))) or "nothing"
+        msg = f"{path}: no polygons in this file (found {found}); {what} must be polygons."
         raise InputError(msg)
-    return polygons.to_crs(4326).geometry.union_all()
+    return polygons
+
+
+def read_boundary(path: str | os.PathLike[str], *, layer: str | None = None) -> shapely.Geometry:
+    """Read a polygon file as one WGS84 outline (the union of its polygons), to clip a region to."""
+    return _read_polygons(path, layer=layer, what="boundary").to_crs(4326).geometry.union_all()
 
 
 def assign_zones(
