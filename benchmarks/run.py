@@ -108,11 +108,12 @@ def random_road_points(network: Network, n: int, *, seed: int, offset_m: float =
     usable = np.flatnonzero(~network.small_piece[network.seg_u])
     weights = network.seg_length_m[usable] / network.seg_length_m[usable].sum()
     segment = rng.choice(usable, size=n, p=weights)
-    points = shapely.line_interpolate_point(network.seg_geometry[segment], rng.random(n), normalized=True)
+    xy = shapely.get_coordinates(
+        shapely.line_interpolate_point(network.seg_geometry[segment], rng.random(n), normalized=True)
+    )
     if offset_m > 0:
-        shift = rng.uniform(-offset_m, offset_m, size=(n, 2))
-        points = shapely.points(shapely.get_coordinates(points) + shift)
-    return gpd.GeoSeries(points, crs=network.crs)
+        xy = xy + rng.uniform(-offset_m, offset_m, size=(n, 2))
+    return gpd.GeoSeries(shapely.points(xy), crs=network.crs)
 
 
 def nearest_nodes(network: Network, points: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
@@ -171,7 +172,7 @@ def networkx_graph(network: Network) -> nx.DiGraph:
     return naive
 
 
-def naive_nearest_seconds(graph: nx.DiGraph, nodes: Sequence[int], *, limit_s: float) -> np.ndarray:
+def naive_nearest_seconds(graph: nx.DiGraph, nodes: Sequence[int] | np.ndarray, *, limit_s: float) -> np.ndarray:
     """The naive approach: one networkx Dijkstra per facility node, cut at ``limit_s``, minimum per node."""
     best = np.full(graph.number_of_nodes(), np.inf)
     for node in nodes:
@@ -478,15 +479,23 @@ def bench_analyze(report: Report) -> None:
 
     with tempfile.TemporaryDirectory(prefix="coverage-bench-analyze-") as cache_dir:
         cold_s, result = timed(lambda: analyze(cache_dir=cache_dir))
+        cells = 0 if result.cells is None else len(result.cells)
         report.add(
             "Comoros",
             "analyze(), default region, empty cache",
             format_seconds(cold_s),
-            f"{len(result.facilities)} facilities, {len(result.cells):,} cells, {len(result.villages):,} villages; "
+            f"{len(result.facilities)} facilities, {cells:,} cells, {len(result.villages):,} villages; "
             + target(cold_s < 30, "< 30 s"),
         )
         warm_s, _ = timed(lambda: analyze(cache_dir=cache_dir))
         report.add("Comoros", "analyze(), default region, cache filled", format_seconds(warm_s), "second call")
+        lean_s, _ = timed(lambda: analyze(cache_dir=cache_dir, per_facility_isochrones=False))
+        report.add(
+            "Comoros",
+            "analyze(per_facility_isochrones=False), cache filled",
+            format_seconds(lean_s),
+            "the same without one polygon per facility",
+        )
 
 
 def comoros_inputs(report: Report, *, repeats: int, run_naive: bool, per_facility: bool) -> None:
@@ -548,18 +557,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     report = Report()
     start = time.perf_counter()
-    comoros_inputs(report, repeats=repeats, run_naive=True, per_facility=True)
+    failed = 0
+
+    def guarded(region: str, func: Callable[[], None]) -> None:
+        # a failing stage is reported in the table and the other stages still run
+        nonlocal failed
+        try:
+            func()
+        except Exception as error:
+            failed += 1
+            logger.warning("%s: benchmark stage failed", region, exc_info=True)
+            report.note(region, f"FAILED: {type(error).__name__}: {error}")
+
+    guarded("Comoros", lambda: comoros_inputs(report, repeats=repeats, run_naive=True, per_facility=True))
     if PORTO_PBF.exists():
-        porto_inputs(report, repeats=repeats, run_naive=not args.quick)
+        guarded("Porto", lambda: porto_inputs(report, repeats=repeats, run_naive=not args.quick))
     else:
         report.note("Porto", f"skipped: {os.path.relpath(PORTO_PBF, REPO)} not found beside the checkout")
     if args.quick:
         report.note("Comoros", "full analyze() skipped (--quick)")
     else:
-        bench_analyze(report)
+        guarded("Comoros", lambda: bench_analyze(report))
     print()
     print(f"peak memory {peak_rss_mb():,.0f} MB; whole run {format_seconds(time.perf_counter() - start)}")
-    return 0
+    if failed:
+        print(f"{failed} stage(s) failed; see the messages above and on stderr")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

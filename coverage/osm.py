@@ -398,7 +398,7 @@ def facilities_from_osm(path: str | os.PathLike[str], *, boundary: shapely.Geome
         "%s: read %d health facilities %s",
         path.name,
         len(frame),
-        {str(k): int(v) for k, v in frame["kind"].value_counts().items()},
+        {str(k): int(v) for k, v in frame["kind"].value_counts().items()} if len(frame) else {},
     )
     return frame
 

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
 RUN_PY = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 
 
-def _load_benchmarks():
-    spec = importlib.util.spec_from_file_location("coverage_benchmarks_run", RUN_PY)
+def _load_benchmarks() -> ModuleType:
+    """Import benchmarks/run.py (a script, not part of the package)."""
+    name = "coverage_benchmarks_run"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, RUN_PY)
+    if spec is None or spec.loader is None:
+        msg = f"cannot import {RUN_PY}"
+        raise ImportError(msg)
     module = importlib.util.module_from_spec(spec)
+    # dataclasses look their module up in sys.modules while the module runs
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
