@@ -549,6 +549,6 @@ def _read_villages(
             len(frame),
         )
     if frame.empty:
-        msg = f"{name}: no villages to analyse."
+        msg = f"{name}: no villages to analyse (no place=city/town/village/hamlet inside the region). Give a village file with --villages."
         raise InputError(msg)
     return frame.reset_index(drop=True)

@@ -352,8 +352,14 @@ def _point_in_ring(coords: list[tuple[float, float]] | None) -> shapely.Geometry
     return shapely.LineString(coords).representative_point()
 
 
-def _to_frame(rows: list[dict[str, object]], geometry: list[shapely.Geometry], boundary: shapely.Geometry | None):
-    frame = gpd.GeoDataFrame(rows, geometry=geometry, crs=4326)
+def _to_frame(
+    rows: list[dict[str, object]],
+    geometry: list[shapely.Geometry],
+    boundary: shapely.Geometry | None,
+    columns: list[str],
+) -> gpd.GeoDataFrame:
+    """WGS84 points with the given columns (present even when there are no rows), clipped to the boundary."""
+    frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry=geometry, crs=4326)
     if boundary is not None and len(frame):
         frame = frame[frame.within(boundary)]
     return frame.reset_index(drop=True)
@@ -393,7 +399,7 @@ def facilities_from_osm(path: str | os.PathLike[str], *, boundary: shapely.Geome
         geometry.append(point)
     if unlocated:
         logger.warning("%s: %d health facilities have no usable location (cut by the extract)", path.name, unlocated)
-    frame = _to_frame(rows, geometry, boundary)
+    frame = _to_frame(rows, geometry, boundary, ["id", "name", "name_zh", "kind", "osm_tags"])
     logger.info(
         "%s: read %d health facilities %s",
         path.name,
@@ -434,6 +440,6 @@ def places_from_osm(
             }
         )
         geometry.append(point)
-    frame = _to_frame(rows, geometry, boundary)
+    frame = _to_frame(rows, geometry, boundary, ["id", "name", "name_zh", "place", "population"])
     logger.info("%s: read %d places", path.name, len(frame))
     return frame
