@@ -154,7 +154,8 @@ def roads_from_osm(
         if not obj.is_way():  # type: ignore[attr-defined]
             continue
         tags = dict(obj.tags)  # type: ignore[attr-defined]
-        highway = tags.get("highway", "")
+        # a few ways carry two classes ("unclassified;tertiary"): the first is the mapper's main one
+        highway = tags.get("highway", "").split(";")[0].strip()
         if highway in EXCLUDED_HIGHWAYS or tags.get("area") == "yes":
             continue
         try:

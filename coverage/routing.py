@@ -101,8 +101,10 @@ def _times_at_points(
 
 def _direct_pairs(sources: Attachment, points: Attachment, along: np.ndarray, against: np.ndarray) -> pd.DataFrame:
     """Seconds between sources and points on the same piece, straight along it (no node in between)."""
+    # only the few points on a piece that also holds a source can pair up
+    shared = np.flatnonzero(np.isin(points.segment, sources.segment))
     left = pd.DataFrame({"segment": sources.segment, "source": np.arange(len(sources))})
-    right = pd.DataFrame({"segment": points.segment, "point": np.arange(len(points))})
+    right = pd.DataFrame({"segment": points.segment[shared], "point": shared})
     pairs = left.merge(right, on="segment")
     if pairs.empty:
         return pd.DataFrame({"source": np.zeros(0, np.int64), "point": np.zeros(0, np.int64), "seconds": np.zeros(0)})
