@@ -472,6 +472,36 @@ def _is_osm(path: Path) -> bool:
     return path.name.lower().endswith(OSM_SUFFIXES)
 
 
+def _user_points(
+    source: str | os.PathLike[str] | gpd.GeoDataFrame,
+    *,
+    what: str,
+    datum: str,
+    extent: tuple[float, float, float, float],
+    name_columns: tuple[str, ...],
+) -> tuple[gpd.GeoDataFrame, str]:
+    """A user's points (file or GeoDataFrame) in WGS84 with unique str ``id`` and a ``name``, inside the network."""
+    if isinstance(source, gpd.GeoDataFrame):
+        if source.crs is None:
+            msg = f"the {what} GeoDataFrame has no CRS; set one (e.g. `.set_crs(4326)` for longitude/latitude)."
+            raise InputError(msg)
+        frame = source.to_crs(4326).reset_index(drop=True)
+        label = f"the {what} GeoDataFrame"
+        frame["id"] = frame["id"].astype(str) if "id" in frame else (frame.index + 1).astype(str)
+        duplicated = frame["id"][frame["id"].duplicated()].unique()
+        if len(duplicated):
+            msg = f"{label}: duplicate ids {', '.join(map(repr, duplicated[:5]))}; every point needs its own id."
+            raise InputError(msg)
+    else:
+        frame = read_points(source, datum=datum, what=what)
+        label = str(source)
+    check_points_in_extent(frame, extent, source=label)
+    if "name" not in frame:
+        found = [c for c in name_columns if c in frame]
+        frame["name"] = frame[found[0]].astype(str) if found else frame["id"]
+    return frame, label
+
+
 def _read_facilities(
     source: str | os.PathLike[str] | gpd.GeoDataFrame | None,
     *,
@@ -485,21 +515,12 @@ def _read_facilities(
             msg = f"{osm.name} is not an OSM extract, so it has no facilities: give a facility file with --facilities."
             raise InputError(msg)
         return facilities_from_osm(osm, boundary=boundary)
-    if isinstance(source, gpd.GeoDataFrame):
-        frame = source.to_crs(4326).copy()
-        name = "facilities"
-    else:
-        frame = read_points(source, datum=datum, what="facilities")
-        name = str(source)
-    check_points_in_extent(frame, extent, source=name)
+    frame, label = _user_points(
+        source, what="facilities", datum=datum, extent=extent, name_columns=("名称", "机构名称", "NAME", "Name")
+    )
     if "kind" not in frame:
-        logger.warning("%s has no 'kind' column: every row counts as kind 'facility'", name)
+        logger.warning("%s has no 'kind' column: every row counts as kind 'facility'", label)
         frame["kind"] = "facility"
-    if "name" not in frame:
-        candidates = [c for c in ("名称", "机构名称", "NAME", "Name") if c in frame]
-        frame["name"] = frame[candidates[0]].astype(str) if candidates else frame["id"]
-    if "id" not in frame:
-        frame["id"] = np.arange(1, len(frame) + 1).astype(str)
     frame["kind"] = frame["kind"].astype(str).str.strip().str.lower()
     return frame
 
@@ -519,16 +540,10 @@ def _read_villages(
             raise InputError(msg)
         frame = places_from_osm(osm, boundary=boundary)
         name = osm.name
-    elif isinstance(source, gpd.GeoDataFrame):
-        frame = source.to_crs(4326).copy()
-        name = "villages"
     else:
-        frame = read_points(source, datum=datum, what="villages")
-        name = str(source)
-        check_points_in_extent(frame, extent, source=name)
-    if "name" not in frame:
-        candidates = [c for c in ("名称", "村名", "NAME", "Name") if c in frame]
-        frame["name"] = frame[candidates[0]].astype(str) if candidates else frame["id"]
+        frame, name = _user_points(
+            source, what="villages", datum=datum, extent=extent, name_columns=("名称", "村名", "NAME", "Name")
+        )
     population_column = next((c for c in ("population", "人口", "POP", "pop") if c in frame), None)
     stated = (
         pd.to_numeric(frame[population_column], errors="coerce")

@@ -164,3 +164,19 @@ def test_villages_from_a_user_file_with_population(tmp_path, mwali_boundary, mwa
     assert (result.villages["population_source"] == "stated").all()
     assert result.villages["population"].tolist() == villages["人口"].tolist()
     assert result.villages["name"].tolist() == villages["村名"].tolist()
+
+
+def test_in_memory_facilities_are_checked_like_files(tmp_path, mwali_boundary, mwali_facilities):
+    twice = mwali_facilities.assign(id="same")
+    with pytest.raises(InputError, match="duplicate ids 'same'"):
+        analyze(COMOROS_PBF, boundary=mwali_boundary, facilities=twice, cache_dir=tmp_path)
+    with pytest.raises(InputError, match="no CRS"):
+        analyze(
+            COMOROS_PBF,
+            boundary=mwali_boundary,
+            facilities=mwali_facilities.set_crs(None, allow_override=True),
+            cache_dir=tmp_path,
+        )
+    far = mwali_facilities.assign(geometry=mwali_facilities.geometry.translate(xoff=3.0))
+    with pytest.raises(InputError, match="outside the road network"):
+        analyze(COMOROS_PBF, boundary=mwali_boundary, facilities=far, cache_dir=tmp_path)
