@@ -22,7 +22,7 @@ import shapely
 from coverage._errors import InputError
 from coverage.demand import population_by_nearest_place, population_cells
 from coverage.isochrones import DEFAULT_BUFFER_M, facility_isochrones, isochrones, service_areas
-from coverage.network import Network
+from coverage.network import Network, file_sha256
 from coverage.osm import OSM_SUFFIXES, facilities_from_osm, places_from_osm
 from coverage.points import check_points_in_extent, read_points
 from coverage.profiles import Profile, load_profile
@@ -79,6 +79,8 @@ class Analysis:
         Admin units.
     attribution : str
         Data credits to show with every output.
+    inputs : dict
+        Each input file's ``path`` and ``sha256``, by role (``network``, ``facilities``...).
     """
 
     region: str
@@ -94,7 +96,7 @@ class Analysis:
     facility_isochrones: gpd.GeoDataFrame
     zones: gpd.GeoDataFrame | None
     attribution: str
-    inputs: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def road_problems(self) -> gpd.GeoDataFrame:
         """Places in the road source to look at (dangling ends, near-miss junctions...), WGS84 points."""
@@ -419,15 +421,19 @@ def analyze(
         if region is not None
         else OSM_ATTRIBUTION + (f"; {WORLDPOP_ATTRIBUTION}" if population is not None else "")
     )
-    inputs = {"network": str(osm), "profile": profile.path}
+    inputs: dict[str, dict[str, str]] = {}
     for key, value in (
+        ("network", osm),
+        ("profile", profile.path),
         ("facilities", facilities),
         ("villages", villages),
         ("population", population),
         ("zones", zones),
+        ("boundary", boundary),
     ):
         if isinstance(value, str | os.PathLike):
-            inputs[key] = str(value)
+            # the hash tells a later run whether this input changed
+            inputs[key] = {"path": str(value), "sha256": file_sha256(value)}
     return Analysis(
         region=region.name if region is not None else osm.name,
         network=network,

@@ -11,6 +11,7 @@ import pytest
 
 from coverage import outputs
 from coverage.cli import main
+from coverage.network import file_sha256
 from tests.conftest import COMOROS_PBF, COMOROS_RASTER
 
 
@@ -66,6 +67,8 @@ def test_analyze_writes_every_output(tmp_path, mwali_file, cache_dir, capsys):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert [row["minutes"] for row in summary["thresholds"]] == [15.0, 30.0]
     assert "OpenStreetMap" in summary["attribution"]
+    assert summary["inputs"]["network"]["sha256"] == file_sha256(COMOROS_PBF)
+    assert set(summary["inputs"]) == {"network", "profile", "population", "boundary"}
     raw = (out / "villages.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
     villages = pd.read_csv(out / "villages.csv", encoding="utf-8-sig")
