@@ -25,7 +25,7 @@ def test_read_zones_selects_a_level_and_dissolves_duplicates():
 
 
 def test_overlapping_zones_are_warned_about(caplog):
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.WARNING, logger="coverage"):
         read_zones(COMOROS_ADMIN)
     assert "overlap" in caplog.text
 
