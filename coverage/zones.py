@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -16,6 +17,7 @@ import pandas as pd
 import shapely
 import shapely.geometry
 import shapely.ops
+from pyproj import CRS
 
 from coverage._errors import InputError
 
@@ -146,6 +148,43 @@ def assign_zones(
     return pd.Series(result, index=points.index, dtype=object)
 
 
+def _density_blocks(path: Path, block_m: float) -> tuple[np.ndarray, Any, CRS, int]:
+    """People per km² over blocks of about ``block_m`` on a side; with the blocks' transform, CRS and size in pixels."""
+    from coverage.demand import read_population_grid
+
+    grid = read_population_grid(path)
+    transform, crs = grid.transform, grid.crs
+    top, bottom = transform.f, transform.f + transform.e * grid.values.shape[0]
+    if crs.is_geographic:
+        lat = (top + bottom) / 2
+        pixel_w = abs(transform.a) * 111_320 * np.cos(np.radians(lat))
+        pixel_h = abs(transform.e) * 110_574
+    else:
+        pixel_w, pixel_h = abs(transform.a), abs(transform.e)
+    k = max(1, round(block_m / np.sqrt(pixel_w * pixel_h)))
+    blocks = grid.block_sum(k)
+    return blocks.values / (k * k * pixel_w * pixel_h / 1e6), blocks.transform, crs, k
+
+
+def _polygons_of(mask: np.ndarray, transform: Any, crs: CRS) -> shapely.Geometry:
+    """The cells of a boolean block mask as one WGS84 (multi)polygon."""
+    import rasterio.features
+    from pyproj import Transformer
+
+    shapes = [
+        shapely.geometry.shape(geom)
+        for geom, value in rasterio.features.shapes(mask.astype(np.uint8), transform=transform)
+        if value == 1
+    ]
+    if not shapes:
+        return shapely.MultiPolygon()
+    area = shapely.union_all(shapes)
+    if not crs.is_geographic:
+        to_wgs84 = Transformer.from_crs(crs, 4326, always_xy=True)
+        area = shapely.ops.transform(to_wgs84.transform, area)
+    return area
+
+
 def urban_area_from_population(
     path: str | os.PathLike[str],
     *,
@@ -162,36 +201,9 @@ def urban_area_from_population(
     shapely geometry
         (Multi)polygon in WGS84; empty when no block is dense enough.
     """
-    import rasterio.features
-    from pyproj import Transformer
-
-    from coverage.demand import read_population_grid
-
     path = Path(path)
-    grid = read_population_grid(path)
-    transform, crs = grid.transform, grid.crs
-    top, bottom = transform.f, transform.f + transform.e * grid.values.shape[0]
-    if crs.is_geographic:
-        lat = (top + bottom) / 2
-        pixel_w = abs(transform.a) * 111_320 * np.cos(np.radians(lat))
-        pixel_h = abs(transform.e) * 110_574
-    else:
-        pixel_w, pixel_h = abs(transform.a), abs(transform.e)
-    k = max(1, round(block_m / np.sqrt(pixel_w * pixel_h)))
-    blocks = grid.block_sum(k)
-    density = blocks.values / (k * k * pixel_w * pixel_h / 1e6)
-    dense = (density >= density_per_km2).astype(np.uint8)
-    shapes = [
-        shapely.geometry.shape(geom)
-        for geom, value in rasterio.features.shapes(dense, transform=blocks.transform)
-        if value == 1
-    ]
-    if not shapes:
-        return shapely.MultiPolygon()
-    area = shapely.union_all(shapes)
-    if not crs.is_geographic and crs.to_epsg() != 4326:
-        to_wgs84 = Transformer.from_crs(crs, 4326, always_xy=True)
-        area = shapely.ops.transform(to_wgs84.transform, area)
+    density, transform, crs, k = _density_blocks(path, block_m)
+    dense = density >= density_per_km2
     logger.info(
         "%s: urban area of %d dense blocks (>= %g people/km2 over %d-pixel blocks)",
         path.name,
@@ -199,4 +211,36 @@ def urban_area_from_population(
         density_per_km2,
         k,
     )
-    return area
+    return _polygons_of(dense, transform, crs)
+
+
+def zone_classes_from_population(
+    path: str | os.PathLike[str],
+    *,
+    central_density_per_km2: float,
+    urban_density_per_km2: float = URBAN_DENSITY_PER_KM2,
+    block_m: float = URBAN_BLOCK_M,
+) -> gpd.GeoDataFrame:
+    """Central city, other urban and rural zones derived from population density.
+
+    Blocks of about ``block_m`` at or above ``central_density_per_km2`` are
+    ``central``; at or above ``urban_density_per_km2`` ``urban``; populated blocks
+    below are ``rural`` (standards such as "10 minutes in the central city, 15 in
+    other urban areas, 30 at county level" apply per class).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Up to three rows, ``zone_class`` and WGS84 (multi)polygon geometry.
+    """
+    if central_density_per_km2 < urban_density_per_km2:
+        msg = f"the central-city density ({central_density_per_km2:g}/km²) must be at least the urban one ({urban_density_per_km2:g}/km²)"
+        raise InputError(msg)
+    density, transform, crs, _ = _density_blocks(Path(path), block_m)
+    masks = {
+        "central": density >= central_density_per_km2,
+        "urban": (density >= urban_density_per_km2) & (density < central_density_per_km2),
+        "rural": (density > 0) & (density < urban_density_per_km2),
+    }
+    rows = [(name, _polygons_of(mask, transform, crs)) for name, mask in masks.items() if mask.any()]
+    return gpd.GeoDataFrame({"zone_class": [name for name, _ in rows]}, geometry=[geom for _, geom in rows], crs=4326)

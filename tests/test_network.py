@@ -540,3 +540,23 @@ def test_read_roads_errors(tmp_path):
         read_roads(INPUT / "fomboni_roads.gpkg")
     with pytest.raises(InputError, match=r"roads\.csv: unknown road network format.*\.osm\.pbf.*\.graphml.*\.gpkg"):
         read_roads(tmp_path / "roads.csv")
+
+
+def test_length_network_gives_road_distances():
+    from coverage.network import length_network
+    from coverage.routing import nearest_facility
+    from coverage.snapping import attach_points
+    from tests.handmade import CRS_M, handmade_network, xy
+
+    network = length_network(handmade_network())
+    facility = attach_points(
+        network,
+        gpd.GeoDataFrame({"id": ["F"]}, geometry=[shapely.Point(xy(250, 50))], crs=CRS_M),
+        access_speed_kph=3.6,
+        tolerance_m=100,
+    )
+    reach = nearest_facility(network, facility, direction="from_facility")
+    # 50 m off-road, then along the roads; C only through the one-way B->C
+    np.testing.assert_allclose(reach.node_seconds, [300.0, 800.0, 1800.0, 1800.0])
+    back = nearest_facility(network, facility, direction="to_facility")
+    assert np.isinf(back.node_seconds[2])

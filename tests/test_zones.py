@@ -73,3 +73,18 @@ def test_urban_area_holds_the_densest_cells_and_not_the_sparse_ones():
     stricter = urban_area_from_population(COMOROS_RASTER, density_per_km2=5000)
     assert stricter.area < urban.area
     assert np.isclose(stricter.difference(urban).area, 0.0)
+
+
+def test_zone_classes_partition_the_populated_blocks():
+    from coverage.zones import zone_classes_from_population
+
+    classes = zone_classes_from_population(COMOROS_RASTER, central_density_per_km2=3000, urban_density_per_km2=1500)
+    assert set(classes["zone_class"]) == {"central", "urban", "rural"}
+    by_class = dict(zip(classes["zone_class"], classes.geometry, strict=True))
+    # central + other urban together are exactly the urban area at the urban threshold
+    urban = urban_area_from_population(COMOROS_RASTER, density_per_km2=1500)
+    together = by_class["central"].union(by_class["urban"])
+    assert together.symmetric_difference(urban).area < 1e-9
+    assert by_class["central"].intersection(by_class["rural"]).area < 1e-12
+    with pytest.raises(InputError, match="central-city density"):
+        zone_classes_from_population(COMOROS_RASTER, central_density_per_km2=100, urban_density_per_km2=1500)
