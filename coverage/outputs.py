@@ -12,6 +12,8 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,41 +85,50 @@ def _for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
-def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
-    """Write ``coverage.gpkg``, ``villages.csv``, ``zones.csv`` and ``summary.json`` into ``out_dir``.
+@contextmanager
+def staged(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary folder inside ``out_dir`` whose files are moved into ``out_dir`` on success.
 
-    The GeoPackage has the layers ``facilities``, ``villages``, ``isochrones``
-    (dissolved per threshold), ``service_areas`` (nearest-facility partition) and
-    ``isochrones_by_facility`` and ``road_problems``.
-
-    Returns
-    -------
-    dict
-        File role to path of what was written.
+    Nothing in ``out_dir`` changes unless every file was written; on failure the
+    temporary folder is removed and the earlier outputs stay as they were.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=out_dir))
     try:
-        gpkg = staging / GPKG_NAME
-        layers = {
-            "facilities": analysis.facilities,
-            "villages": analysis.villages,
-            "isochrones": analysis.isochrones,
-            "service_areas": analysis.service_areas,
-            "isochrones_by_facility": analysis.facility_isochrones,
-            "road_problems": analysis.road_problems(),
-        }
+        yield staging
+        for path in sorted(staging.iterdir()):
+            os.replace(path, out_dir / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``coverage.gpkg``, ``villages.csv``, ``zones.csv`` and ``summary.json`` into ``out_dir``.
+
+    The GeoPackage has the layers ``facilities``, ``villages``, ``isochrones``
+    (dissolved per threshold), ``service_areas`` (nearest-facility partition),
+    ``isochrones_by_facility`` and ``road_problems``.
+
+    Returns
+    -------
+    dict
+        File name to path of what was written.
+    """
+    layers = {
+        "facilities": analysis.facilities,
+        "villages": analysis.villages,
+        "isochrones": analysis.isochrones,
+        "service_areas": analysis.service_areas,
+        "isochrones_by_facility": analysis.facility_isochrones,
+        "road_problems": analysis.road_problems(),
+    }
+    with staged(out_dir) as staging:
         for layer, frame in layers.items():
-            _for_gpkg(frame).to_file(gpkg, layer=layer, driver="GPKG")
+            _for_gpkg(frame).to_file(staging / GPKG_NAME, layer=layer, driver="GPKG")
         write_csv(villages_table(analysis), staging / VILLAGES_CSV)
         write_csv(analysis.zone_table(), staging / ZONES_CSV)
         write_json(analysis.summary(), staging / SUMMARY_JSON)
-        written = {}
-        for name in (GPKG_NAME, VILLAGES_CSV, ZONES_CSV, SUMMARY_JSON):
-            os.replace(staging / name, out_dir / name)
-            written[name] = out_dir / name
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    written = {name: Path(out_dir) / name for name in (GPKG_NAME, VILLAGES_CSV, ZONES_CSV, SUMMARY_JSON)}
     logger.info("wrote %s", ", ".join(str(p) for p in written.values()))
     return written
