@@ -152,7 +152,8 @@ def check_travel_time(
         weight = places["population"].fillna(0).astype(float)
         basis_text = "population"
     elif basis == "households":
-        weight, basis_text = household_weights(places, household_size=household_size)
+        weight, how = household_weights(places, household_size=household_size)
+        basis_text = f"households ({how})"
     elif basis == "villages":
         weight = pd.Series(1.0, index=places.index)
         basis_text = "villages (each counts once)"
@@ -270,7 +271,11 @@ def check_service_radius(
     if needed > stations:
         shortfall["facilities"] = float(needed - stations)
     ends = f"{low:g} km" if low == high else f"{low:g}–{high:g} km"
-    detail = f"average service radius {radius:.2f} km over {area:,.0f} km² and {stations} stations (target {ends})"
+    detail = (
+        f"average service radius {radius:.2f} km over {area:,.0f} km² and {stations} stations (target {ends})"
+        if stations
+        else f"no stations in these zones ({area:,.0f} km²; target {ends}): {needed} are needed"
+    )
     return CheckResult(
         target,
         "service_radius",

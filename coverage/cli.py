@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from coverage import __version__
-from coverage._errors import CoverageError
+from coverage._errors import CoverageError, InputError
 
 logger = logging.getLogger("coverage")
 
@@ -55,6 +55,26 @@ exit status:
 """
 
 
+CHECK_EPILOG = """\
+outputs (in --out, per standard in --out/<standard>/):
+  standards.json  every target: its Chinese wording and quote, status, measured
+                  and required figures, shortfall, per-zone figures, worst places
+  standards.csv   one row per target with Chinese and English labels (UTF-8 with
+                  BOM for Excel)
+
+examples:
+  facility-coverage check --standard lianzhou
+  facility-coverage check --standard my_county.toml county.osm.pbf --facilities f.csv \\
+      --population pop.tif --fail-on-miss --lang zh
+
+exit status:
+  0 every target met (or could not be evaluated); 1 a target missed and
+  --fail-on-miss given; 2 bad input or another error
+"""
+
+EXIT_MISSED = 1
+
+
 def _minutes(text: str) -> list[float]:
     try:
         values = [float(part) for part in text.replace(" ", "").split(",") if part]
@@ -71,48 +91,8 @@ def _kinds(text: str) -> list[str]:
     return [part.strip().lower() for part in text.split(",") if part.strip()]
 
 
-def add_analysis_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by every command that runs an analysis."""
-    inputs = parser.add_argument_group("inputs")
-    inputs.add_argument(
-        "network",
-        nargs="?",
-        metavar="OSM_FILE",
-        help="road network: OSM extract (.osm.pbf, .osm, .osm.bz2), osmnx .graphml, or GIS lines file "
-        "(.gpkg, .shp, .geojson; needs --road-class-column). Default: the embedded Comoros region",
-    )
-    inputs.add_argument(
-        "--facilities",
-        metavar="FILE",
-        help="facility file (CSV with lon/lat, GeoJSON, GeoPackage, Shapefile) with a kind column; default: health facilities tagged in the OSM file",
-    )
-    inputs.add_argument(
-        "--villages",
-        metavar="FILE",
-        help="villages/demand places with an optional population column; default: OSM place=city/town/village/hamlet",
-    )
-    inputs.add_argument(
-        "--population", metavar="TIF", help="population raster (WorldPop-style GeoTIFF, people per pixel)"
-    )
-    inputs.add_argument(
-        "--boundary", metavar="FILE", help="polygon file to clip the region to (roads crossing it are kept whole)"
-    )
-    inputs.add_argument("--zones", metavar="FILE", help="admin-unit polygons to summarise by")
-    inputs.add_argument("--zones-name-column", metavar="COL", help="column naming the admin units (default: name)")
-    inputs.add_argument(
-        "--zones-where", metavar="QUERY", help="select some zones, e.g. \"admin_level == '8'\" (a pandas query)"
-    )
-    inputs.add_argument(
-        "--datum",
-        choices=["wgs84", "gcj02", "bd09"],
-        default="wgs84",
-        help="datum of the facility and village files: gcj02 for Amap/Tencent, bd09 for Baidu coordinates (default: %(default)s)",
-    )
-    inputs.add_argument(
-        "--road-class-column",
-        metavar="COL",
-        help="road-class column of a GIS lines file (OSM names or Chinese grades such as 国道/省道/县道)",
-    )
+def add_method_options(parser: argparse.ArgumentParser) -> None:
+    """How analyze measures: profile, thresholds, direction, facility kinds."""
     method = parser.add_argument_group("method")
     method.add_argument(
         "--profile",
@@ -152,6 +132,56 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
         "--no-facility-isochrones",
         action="store_true",
         help="skip the per-facility isochrones (faster on large regions)",
+    )
+
+
+def add_region_options(parser: argparse.ArgumentParser) -> None:
+    """The region's input files and the runtime options, shared by every command that runs an analysis."""
+    inputs = parser.add_argument_group("inputs")
+    inputs.add_argument(
+        "network",
+        nargs="?",
+        metavar="OSM_FILE",
+        help="road network: OSM extract (.osm.pbf, .osm, .osm.bz2), osmnx .graphml, or GIS lines file "
+        "(.gpkg, .shp, .geojson; needs --road-class-column). Default: the embedded Comoros region",
+    )
+    inputs.add_argument(
+        "--facilities",
+        metavar="FILE",
+        help="facility file (CSV with lon/lat, GeoJSON, GeoPackage, Shapefile) with a kind column; default: health facilities tagged in the OSM file",
+    )
+    inputs.add_argument(
+        "--villages",
+        metavar="FILE",
+        help="villages/demand places with an optional population column; default: OSM place=city/town/village/hamlet",
+    )
+    inputs.add_argument(
+        "--population", metavar="TIF", help="population raster (WorldPop-style GeoTIFF, people per pixel)"
+    )
+    inputs.add_argument(
+        "--region",
+        metavar="NAME",
+        help="a shipped seed region (suizhou, dongxihu, lianzhou, yiyang, kaijiang): clips your OSM_FILE to its "
+        "real boundary, summarises per county unit, and (for check) picks the matching standard",
+    )
+    inputs.add_argument(
+        "--boundary", metavar="FILE", help="polygon file to clip the region to (roads crossing it are kept whole)"
+    )
+    inputs.add_argument("--zones", metavar="FILE", help="admin-unit polygons to summarise by")
+    inputs.add_argument("--zones-name-column", metavar="COL", help="column naming the admin units (default: name)")
+    inputs.add_argument(
+        "--zones-where", metavar="QUERY", help="select some zones, e.g. \"admin_level == '8'\" (a pandas query)"
+    )
+    inputs.add_argument(
+        "--datum",
+        choices=["wgs84", "gcj02", "bd09"],
+        default="wgs84",
+        help="datum of the facility and village files: gcj02 for Amap/Tencent, bd09 for Baidu coordinates (default: %(default)s)",
+    )
+    inputs.add_argument(
+        "--road-class-column",
+        metavar="COL",
+        help="road-class column of a GIS lines file (OSM names or Chinese grades such as 国道/省道/县道)",
     )
     runtime = parser.add_argument_group("runtime")
     runtime.add_argument(
@@ -199,8 +229,49 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[verbosity],
     )
-    add_analysis_options(analyze)
+    add_region_options(analyze)
+    add_method_options(analyze)
     analyze.add_argument("--out", default="out", metavar="DIR", help="output folder (default: %(default)s)")
+
+    check = commands.add_parser(
+        "check",
+        help="check a plan's targets (emergency circles, service radii, per-village rules)",
+        description=textwrap.dedent(
+            """\
+            Check a region against the targets of a health plan.
+
+            Each target of the standard (a shipped preset such as kaijiang, or your own
+            TOML file) is evaluated on the region's analysis and reported as pass, fail
+            or cannot-evaluate, with the measured figure, the shortfall (people,
+            households, villages, facilities) and the worst places."""
+        ),
+        epilog=CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[verbosity],
+    )
+    check.add_argument(
+        "--standard",
+        action="append",
+        metavar="NAME|FILE",
+        help="standard preset (see 'facility-coverage standards list') or TOML file; repeatable (default: all presets)",
+    )
+    add_region_options(check)
+    check.add_argument(
+        "--lang", choices=["zh", "en"], default="en", help="language of the printed table (default: %(default)s)"
+    )
+    check.add_argument("--fail-on-miss", action="store_true", help="exit with status 1 when any target is missed")
+    check.add_argument("--out", default="out", metavar="DIR", help="output folder (default: %(default)s)")
+
+    standards = commands.add_parser(
+        "standards",
+        help="list the standard presets or show one",
+        description="List the shipped standard presets (one per plan), or print one to copy and edit.",
+        parents=[verbosity],
+    )
+    standards.add_argument(
+        "action", choices=["list", "show"], help="list: names and titles; show: the TOML text of NAME"
+    )
+    standards.add_argument("name", nargs="?", help="preset name (for show)")
 
     profiles = commands.add_parser(
         "profiles",
@@ -245,25 +316,14 @@ def _run_analyze(args: argparse.Namespace) -> int:
     bar = _StepBar(8, enabled=sys.stderr.isatty() and not args.quiet)
     try:
         analysis = analyze(
-            args.network,
-            facilities=args.facilities,
-            villages=args.villages,
-            population=args.population,
-            zones=args.zones,
-            boundary=args.boundary,
-            zones_name_column=args.zones_name_column,
-            zones_where=args.zones_where,
+            **_analysis_inputs(args),  # type: ignore[arg-type]
             profile=args.profile,
             direction=args.direction,
             minutes=args.minutes,
             kinds=args.kinds,
             ems=args.ems,
-            datum=args.datum,
-            road_class_column=args.road_class_column,
             buffer_m=args.buffer_m,
             per_facility_isochrones=not args.no_facility_isochrones,
-            cache_dir=args.cache_dir,
-            use_cache=not args.no_cache,
             progress=bar,
         )
     finally:
@@ -283,6 +343,81 @@ def _run_analyze(args: argparse.Namespace) -> int:
             )
         print(f"wrote {', '.join(str(p) for p in written.values())} in {time.perf_counter() - started:.1f} s")
         print(analysis.attribution)
+    return EXIT_OK
+
+
+def _analysis_inputs(args: argparse.Namespace) -> dict[str, object]:
+    """The region inputs of analyze's options, as keyword arguments of the library."""
+    boundary, zones, zones_name_column = args.boundary, args.zones, args.zones_name_column
+    if args.region:
+        from coverage.regions import region_preset_path
+
+        preset = region_preset_path(args.region)
+        if not args.network:
+            msg = f"--region {args.region} clips a road network to that county: give your OSM extract of the area as OSM_FILE"
+            raise InputError(msg)
+        boundary = boundary or preset
+        if zones is None:
+            zones, zones_name_column = preset, "name"
+    return {
+        "osm": args.network,
+        "facilities": args.facilities,
+        "villages": args.villages,
+        "population": args.population,
+        "zones": zones,
+        "zones_name_column": zones_name_column,
+        "zones_where": args.zones_where,
+        "boundary": boundary,
+        "datum": args.datum,
+        "road_class_column": args.road_class_column,
+        "cache_dir": args.cache_dir,
+        "use_cache": not args.no_cache,
+    }
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from coverage.assessment import assess
+    from coverage.checks import FAIL, PASS
+    from coverage.outputs import write_assessment
+    from coverage.standards import list_standards, load_standard
+
+    names = args.standard or ([args.region] if args.region else list_standards())
+    standards = [load_standard(name) for name in names]
+    missed = False
+    for standard in standards:
+        bar = _StepBar(len(standard.targets) + 3, enabled=sys.stderr.isatty() and not args.quiet)
+        try:
+            assessment = assess(standard, progress=bar, **_analysis_inputs(args))
+        finally:
+            bar.close()
+        out = Path(args.out) / standard.name if len(standards) > 1 else Path(args.out)
+        write_assessment(assessment, out)
+        missed = missed or assessment.missed
+        if args.quiet:
+            continue
+        title = standard.title_zh if args.lang == "zh" else standard.title_en
+        print(f"{title} ({standard.name})")
+        marks = {PASS: "pass", FAIL: "FAIL"}
+        for row in assessment.table(lang=args.lang).itertuples():
+            status = marks.get(str(row.status), "cannot evaluate")
+            print(f"  [{status:^15}] {row.label}")
+            print(f"                    {row.detail}")
+        print(f"  wrote {out / 'standards.json'}, {out / 'standards.csv'}")
+    return EXIT_MISSED if (missed and args.fail_on_miss) else EXIT_OK
+
+
+def _run_standards(args: argparse.Namespace) -> int:
+    from coverage.standards import list_standards, load_standard
+
+    if args.action == "list":
+        for name in list_standards():
+            standard = load_standard(name)
+            print(f"{name:12} {standard.title_zh}  ({len(standard.targets)} targets)")
+        return EXIT_OK
+    if not args.name:
+        print("facility-coverage standards show: give a preset name, e.g. 'kaijiang'", file=sys.stderr)
+        return EXIT_ERROR
+    print(Path(load_standard(args.name).path).read_text(encoding="utf-8"), end="")
     return EXIT_OK
 
 
@@ -312,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
-    handlers = {"analyze": _run_analyze, "profiles": _run_profiles}
+    handlers = {"analyze": _run_analyze, "check": _run_check, "standards": _run_standards, "profiles": _run_profiles}
     if args.command is None:
         parser.print_help()
         return EXIT_ERROR

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -23,12 +23,17 @@ import pandas as pd
 
 from coverage.analysis import Analysis
 
+if TYPE_CHECKING:
+    from coverage.assessment import Assessment
+
 logger = logging.getLogger(__name__)
 
 GPKG_NAME = "coverage.gpkg"
 VILLAGES_CSV = "villages.csv"
 ZONES_CSV = "zones.csv"
 SUMMARY_JSON = "summary.json"
+STANDARDS_JSON = "standards.json"
+STANDARDS_CSV = "standards.csv"
 
 
 def villages_table(analysis: Analysis) -> pd.DataFrame:
@@ -132,3 +137,15 @@ def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> dict[s
     written = {name: Path(out_dir) / name for name in (GPKG_NAME, VILLAGES_CSV, ZONES_CSV, SUMMARY_JSON)}
     logger.info("wrote %s", ", ".join(str(p) for p in written.values()))
     return written
+
+
+def write_assessment(assessment: Assessment, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``standards.json`` (every target with its wording, figures and worst places) and
+    ``standards.csv`` (one row per target, Chinese and English labels) into ``out_dir``, all or nothing."""
+    english = assessment.table(lang="en")
+    table = english.rename(columns={"label": "label_en"})
+    table.insert(1, "label_zh", assessment.table(lang="zh")["label"])
+    with staged(out_dir) as staging:
+        write_json(assessment.as_dict(), staging / STANDARDS_JSON)
+        write_csv(table, staging / STANDARDS_CSV)
+    return {name: Path(out_dir) / name for name in (STANDARDS_JSON, STANDARDS_CSV)}

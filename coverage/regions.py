@@ -84,3 +84,21 @@ def default_region() -> Region:
         msg = f"the default region's data is missing ({region.osm}); run from a full checkout of the project."
         raise InputError(msg)
     return region
+
+
+#: The seed regions shipped in ``data/regions/``, each named after its plan's standard preset.
+REGION_PRESETS = ("suizhou", "dongxihu", "lianzhou", "yiyang", "kaijiang")
+
+
+def region_preset_path(name: str) -> Path:
+    """The boundary file of a shipped region preset (its county-level units, WGS84).
+
+    Raises
+    ------
+    InputError
+        For an unknown name, listing the presets.
+    """
+    if name not in REGION_PRESETS:
+        msg = f"unknown region preset {name!r}; the presets are {', '.join(REGION_PRESETS)} (or give --boundary FILE)."
+        raise InputError(msg)
+    return data_dir() / "regions" / f"{name}.geojson"

@@ -1,0 +1,414 @@
+"""Assessing a region against a plan's standard: every target to pass, fail or cannot-evaluate.
+
+:func:`assess` runs the analyses the targets need (one per profile, direction
+and set of facility kinds, sharing the cached network), gives every place its
+zone class (central / urban / rural, from the population raster), builds the
+inputs of each check in :mod:`coverage.checks`, and returns an
+:class:`Assessment`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from coverage.analysis import Analysis, analyze
+from coverage.checks import (
+    CANNOT,
+    FAIL,
+    CheckResult,
+    check_count_per_unit,
+    check_minimum_count,
+    check_ratio_to_population,
+    check_service_radius,
+    check_travel_time,
+)
+from coverage.network import length_network
+from coverage.routing import nearest_facility, reach_points
+from coverage.snapping import attach_points
+from coverage.standards import Standard, Target
+from coverage.zones import zone_classes_from_population
+
+logger = logging.getLogger(__name__)
+
+#: Within this distance of a village point, a facility counts as the village's own
+#: when the check is per village and there are no village polygons.
+DEFAULT_VILLAGE_DISTANCE_M = 1000.0
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The results of one standard on one region.
+
+    Attributes
+    ----------
+    standard : Standard
+    results : tuple of CheckResult
+        One per target, in the standard's order.
+    analyses : dict
+        The analyses run, keyed by (profile, direction, facility kinds).
+    zone_classes : GeoDataFrame or None
+        The central / urban / rural polygons used.
+    """
+
+    standard: Standard
+    results: tuple[CheckResult, ...]
+    analyses: dict[tuple[str, str, tuple[str, ...]], Analysis]
+    zone_classes: gpd.GeoDataFrame | None
+
+    @property
+    def missed(self) -> bool:
+        """True when any target failed."""
+        return any(result.status == FAIL for result in self.results)
+
+    def table(self, *, lang: str = "en") -> pd.DataFrame:
+        """One row per target: label, measured, required, status, shortfall, detail."""
+        rows = []
+        for target, result in zip(self.standard.targets, self.results, strict=True):
+            rows.append(
+                {
+                    "target": target.id,
+                    "label": target.label_zh if lang == "zh" else target.label_en,
+                    "kind": target.kind,
+                    "zones": ",".join(target.zones),
+                    "status": result.status,
+                    "measured": result.measured,
+                    "required": result.required,
+                    "unit": result.unit,
+                    "shortfall": "; ".join(f"{k} {v:,.0f}" for k, v in result.shortfall.items() if v),
+                    "detail": result.detail,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form, targets with their wording and quote."""
+        return {
+            "standard": self.standard.name,
+            "title_zh": self.standard.title_zh,
+            "title_en": self.standard.title_en,
+            "missed": self.missed,
+            "targets": [
+                {
+                    "id": target.id,
+                    "label_zh": target.label_zh,
+                    "label_en": target.label_en,
+                    "quote": target.quote,
+                    **result.as_dict(),
+                }
+                for target, result in zip(self.standard.targets, self.results, strict=True)
+            ],
+        }
+
+
+def _in_zones(frame: pd.DataFrame, zones: Sequence[str]) -> pd.DataFrame:
+    if "all" in zones:
+        return frame
+    return frame[frame["zone_class"].isin(zones)]
+
+
+def _zone_class_of(points: gpd.GeoDataFrame, classes: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Zone class of each point; points in no populated block are rural, and all are rural without classes."""
+    result = np.full(len(points), "rural", dtype=object)
+    if classes is None or classes.empty or points.empty:
+        return result
+    lon, lat = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
+    for name, geom in zip(classes["zone_class"], classes.geometry, strict=True):
+        if name != "rural":
+            result[shapely.contains_xy(geom, lon, lat)] = name
+    return result
+
+
+def _analysis_key(target: Target) -> tuple[str, str, tuple[str, ...]]:
+    return (str(target.profile), str(target.direction), tuple(target.facility_kinds))
+
+
+def _selection(kinds: tuple[str, ...]) -> dict[str, Any]:
+    """analyze() options selecting the facilities of a target."""
+    if kinds == ("ems",):
+        return {"ems": True}
+    return {"kinds": list(kinds) if kinds else None}
+
+
+def assess(
+    standard: Standard,
+    *,
+    progress: Callable[[str], None] | None = None,
+    **inputs: Any,
+) -> Assessment:
+    """Evaluate every target of a standard on a region.
+
+    Parameters
+    ----------
+    standard : Standard
+        From :func:`coverage.standards.load_standard`.
+    progress : callable, optional
+        Called with a short label as each analysis starts.
+    **inputs
+        The region's inputs, as for :func:`coverage.analysis.analyze` (``osm``,
+        ``facilities``, ``villages``, ``population``, ``zones``, ``boundary``,
+        ``datum``, ``cache_dir``...). Without them, the embedded default region.
+
+    Returns
+    -------
+    Assessment
+    """
+    step = progress or (lambda label: None)
+    inputs.setdefault("per_facility_isochrones", False)
+    analyses: dict[tuple[str, str, tuple[str, ...]], Analysis] = {}
+
+    def analysis_for(profile: str, direction: str, kinds: tuple[str, ...], minutes: Sequence[float]) -> Analysis:
+        key = (profile, direction, kinds)
+        if key not in analyses:
+            step(f"analysis: {profile}, {direction.replace('_', ' ')}, {', '.join(kinds) or 'all facilities'}")
+            options = {**inputs, **_selection(kinds)}
+            analyses[key] = analyze(profile=profile, direction=direction, minutes=minutes, **options)
+        return analyses[key]
+
+    # thresholds per analysis, so each runs once with all of its minutes
+    thresholds: dict[tuple[str, str, tuple[str, ...]], set[float]] = {}
+    for target in standard.targets:
+        if target.kind == "travel_time" and target.minutes is not None:
+            thresholds.setdefault(_analysis_key(target), set()).add(float(target.minutes))
+    # a base analysis for every other check: all facilities, car, to the facility
+    base_key = ("car", "to_facility", ())
+    base_minutes = sorted(thresholds.get(base_key, {30.0}))
+
+    base = analysis_for(*base_key, minutes=base_minutes)
+    population = inputs.get("population") or _default_population(base)
+    rules = standard.zone_rules
+    classes = (
+        zone_classes_from_population(
+            population,
+            central_density_per_km2=rules.central_density_per_km2,
+            urban_density_per_km2=rules.urban_density_per_km2,
+            block_m=rules.block_m,
+        )
+        if population is not None
+        else None
+    )
+    if classes is None:
+        logger.warning("no population raster: every place counts as rural; targets for urban zones cannot be evaluated")
+
+    results = []
+    for target in standard.targets:
+        step(f"target {target.id}")
+        kinds = tuple(target.facility_kinds)
+        if kinds and _facilities_of(base, kinds).empty:
+            present = ", ".join(sorted(base.facilities["kind"].astype(str).unique()))
+            results.append(
+                CheckResult(
+                    target.id,
+                    target.kind,
+                    CANNOT,
+                    None,
+                    None,
+                    "",
+                    detail=f"the facility data has no facilities of kind {', '.join(kinds)} (kinds present: {present}); "
+                    "give a facility file whose kind column names them",
+                )
+            )
+            continue
+        try:
+            if target.kind == "travel_time":
+                key = _analysis_key(target)
+                run = analysis_for(*key, minutes=sorted(thresholds[key]))
+                result = _travel_time(target, run, classes, standard.household_size)
+            elif target.kind == "service_radius":
+                run = analysis_for("ambulance", "from_facility", tuple(target.facility_kinds), minutes=[30.0])
+                result = _service_radius(target, run, classes)
+            elif target.kind == "count_per_unit":
+                result = _count_per_unit(target, base)
+            elif target.kind == "ratio_to_population":
+                result = _ratio(target, base, classes)
+            else:
+                result = check_minimum_count(
+                    _facilities_of(base, target.facility_kinds), target=target.id, min_count=int(target.min_count or 0)
+                )
+        except ValueError as error:
+            result = CheckResult(target.id, target.kind, CANNOT, None, None, "", detail=str(error))
+        results.append(result)
+    return Assessment(standard=standard, results=tuple(results), analyses=analyses, zone_classes=classes)
+
+
+def _default_population(analysis: Analysis) -> str | None:
+    population = analysis.inputs.get("population")
+    return population["path"] if population else None
+
+
+def _facilities_of(analysis: Analysis, kinds: Sequence[str]) -> gpd.GeoDataFrame:
+    facilities = analysis.facilities
+    if not kinds:
+        return facilities
+    if tuple(kinds) == ("ems",) and not (facilities["kind"] == "ems").any():
+        # as in the analysis: plans site EMS stations at hospitals where there are none
+        return facilities[facilities["kind"] == "hospital"]
+    return facilities[facilities["kind"].isin(kinds)]
+
+
+def _demand(analysis: Analysis, classes: gpd.GeoDataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cells (or villages when there is no raster) and villages, with their zone class."""
+    villages = analysis.villages.assign(zone_class=_zone_class_of(analysis.villages, classes))
+    cells = analysis.cells
+    if cells is None or cells.empty:
+        return villages, villages
+    return cells.assign(zone_class=_zone_class_of(cells, classes)), villages
+
+
+def _travel_time(
+    target: Target, analysis: Analysis, classes: gpd.GeoDataFrame | None, household_size: float
+) -> CheckResult:
+    places, villages = _demand(analysis, classes)
+
+    def run(frame: pd.DataFrame, basis: str) -> CheckResult:
+        return check_travel_time(
+            _in_zones(frame, target.zones),
+            target=target.id,
+            minutes=float(target.minutes or 0),
+            required_share=target.required_share,
+            basis=basis,
+            delay_minutes=target.delay_minutes,
+            household_size=household_size,
+        )
+
+    if _in_zones(places, target.zones).empty:
+        return CheckResult(
+            target.id,
+            "travel_time",
+            CANNOT,
+            None,
+            target.required_share,
+            "share",
+            detail=f"no populated place lies in the zones {', '.join(target.zones)} (zone classes from the population "
+            "raster by the standard's density thresholds, or no raster given)",
+        )
+    if target.basis == "villages":
+        return run(villages, "villages")
+    # the share counts every populated cell; the worst places named are villages, not cells
+    return dataclasses.replace(run(places, target.basis), worst=run(villages, "population").worst)
+
+
+def _service_radius(target: Target, analysis: Analysis, classes: gpd.GeoDataFrame | None) -> CheckResult:
+    network = analysis.network
+    stations = _facilities_of(analysis, target.facility_kinds)
+    _, villages = _demand(analysis, classes)
+    places = _in_zones(villages, target.zones)
+    crs = network.crs
+    if classes is not None and "all" not in target.zones:
+        zone_geoms = classes[classes["zone_class"].isin(target.zones)]
+    else:
+        outline = analysis.zones.geometry.union_all() if analysis.zones is not None else None
+        if outline is None:
+            outline = shapely.convex_hull(shapely.MultiPoint(network.node_xy))
+            zone_geoms = gpd.GeoDataFrame({"zone_class": ["all"]}, geometry=[outline], crs=crs).to_crs(4326)
+        else:
+            zone_geoms = gpd.GeoDataFrame({"zone_class": ["all"]}, geometry=[outline], crs=4326)
+    projected = zone_geoms.to_crs(crs)
+    station_xy = stations.geometry.to_crs(crs)
+    zones = pd.DataFrame(
+        {
+            "zone": projected["zone_class"].to_numpy(),
+            "area_km2": projected.area.to_numpy() / 1e6,
+            "stations": [int(geom.contains(station_xy).sum()) for geom in projected.geometry],
+        }
+    )
+    table = pd.DataFrame(places.drop(columns="geometry")).copy()
+    if len(places) and len(stations):
+        place_xy = places.geometry.to_crs(crs)
+        tree = shapely.STRtree(np.asarray(station_xy.values))
+        _, distance = tree.query_nearest(np.asarray(place_xy.values), return_distance=True, all_matches=False)
+        table["straight_km"] = distance / 1000.0
+        metres = length_network(network)
+        station_att = attach_points(metres, stations, access_speed_kph=3.6, tolerance_m=network_tolerance(analysis))
+        place_att = attach_points(metres, places, access_speed_kph=3.6, tolerance_m=network_tolerance(analysis))
+        reach = nearest_facility(metres, station_att, direction="from_facility")
+        road_m, _ = reach_points(metres, reach, place_att)
+        table["network_km"] = np.where(np.isfinite(road_m), road_m / 1000.0, np.nan)
+    else:
+        table["straight_km"] = np.nan
+        table["network_km"] = np.nan
+    return check_service_radius(table, zones, target=target.id, radius_km=target.radius_km or (0.0, 0.0))
+
+
+def network_tolerance(analysis: Analysis) -> float:
+    """The snap tolerance of the analysis's profile."""
+    return analysis.profile.snap_tolerance_m
+
+
+def _count_per_unit(target: Target, analysis: Analysis) -> CheckResult:
+    facilities = _facilities_of(analysis, target.facility_kinds)
+    if target.unit == "village":
+        villages = analysis.villages
+        crs = analysis.network.crs
+        distance_m = target.unit_distance_m or DEFAULT_VILLAGE_DISTANCE_M
+        village_xy = np.asarray(villages.geometry.to_crs(crs).values)
+        facility_xy = np.asarray(facilities.geometry.to_crs(crs).values)
+        near, _ = shapely.STRtree(facility_xy).query(village_xy, predicate="dwithin", distance=distance_m)
+        counts = np.bincount(near, minlength=len(villages))
+        units = pd.DataFrame(
+            {"unit": villages["name"].to_numpy(), "id": villages["id"].to_numpy(), "facilities": counts}
+        )
+        result = check_count_per_unit(units, target=target.id, min_count=int(target.min_count or 1))
+        return dataclasses.replace(
+            result, detail=f"{result.detail}; a facility within {distance_m:g} m counts for a village"
+        )
+    if analysis.zones is None:
+        return CheckResult(
+            target.id,
+            "count_per_unit",
+            CANNOT,
+            None,
+            None,
+            "units",
+            detail=f"no {target.unit} polygons: give them with --zones (and --zones-where to pick the level)",
+        )
+    zones = analysis.zones
+    lon, lat = facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy()
+    per_unit = [int(shapely.contains_xy(geom, lon, lat).sum()) for geom in zones.geometry]
+    units = pd.DataFrame({"unit": zones["zone"].to_numpy(), "facilities": per_unit})
+    return check_count_per_unit(units, target=target.id, min_count=int(target.min_count or 1))
+
+
+def _ratio(target: Target, analysis: Analysis, classes: gpd.GeoDataFrame | None) -> CheckResult:
+    places, _ = _demand(analysis, classes)
+    population = float(_in_zones(places, target.zones)["population"].fillna(0).sum())
+    facilities = pd.DataFrame(_facilities_of(analysis, target.facility_kinds).drop(columns="geometry"))
+    if target.per_population_range is not None:
+        low, high = target.per_population_range
+        # one per `high` people is the least the range allows; one per `low` the most
+        strict = check_ratio_to_population(
+            facilities,
+            target=target.id,
+            population=population,
+            resource=target.resource or "count",
+            per_population=low,
+            population_multiplier=target.population_multiplier,
+        )
+        lenient = check_ratio_to_population(
+            facilities,
+            target=target.id,
+            population=population,
+            resource=target.resource or "count",
+            per_population=high,
+            population_multiplier=target.population_multiplier,
+        )
+        return dataclasses.replace(
+            lenient,
+            detail=f"{lenient.detail}; range 1 per {low:,.0f}–{high:,.0f}: {strict.required:.1f}–{lenient.required:.1f} needed",
+        )
+    return check_ratio_to_population(
+        facilities,
+        target=target.id,
+        population=population,
+        resource=target.resource or "count",
+        per_population=float(target.per_population or 1),
+        population_multiplier=target.population_multiplier,
+    )

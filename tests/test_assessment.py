@@ -1,0 +1,144 @@
+"""Every standard preset evaluated end to end on real data (Mwali island of the Comoros set).
+
+The Comoros are not one of the plans' regions: the zones central / urban / rural are
+derived from the WorldPop raster by each standard's density thresholds, and the
+facility kinds the plans name (township health centres, village clinics, ambulance
+stations) mostly do not exist there, so many targets fail or cannot be evaluated.
+The point is that every target of every preset is evaluated through the real pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from coverage.assessment import assess
+from coverage.checks import CANNOT, FAIL, PASS
+from coverage.cli import main
+from coverage.standards import list_standards, load_standard
+from tests.conftest import COMOROS_ADMIN, COMOROS_PBF, COMOROS_RASTER
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory, mwali_boundary):
+    return {
+        "osm": COMOROS_PBF,
+        "boundary": mwali_boundary,
+        "population": COMOROS_RASTER,
+        "zones": COMOROS_ADMIN,
+        "zones_where": "admin_level == '8'",
+        "cache_dir": tmp_path_factory.mktemp("cache"),
+    }
+
+
+@pytest.fixture(scope="module")
+def assessments(region):
+    """Each preset assessed once for the whole module."""
+    return {name: assess(load_standard(name), **region) for name in list_standards()}
+
+
+@pytest.mark.parametrize("name", list_standards())
+def test_every_preset_is_evaluated(assessments, name):
+    assessment = assessments[name]
+    standard = assessment.standard
+    assert len(assessment.results) == len(standard.targets)
+    for target, result in zip(standard.targets, assessment.results, strict=True):
+        assert result.target == target.id
+        assert result.status in (PASS, FAIL, CANNOT)
+        assert result.detail
+        if result.status != CANNOT:
+            assert result.measured is not None
+    assert assessment.zone_classes is not None  # derived from the raster
+    data = json.loads(json.dumps(assessment.as_dict(), default=str))
+    assert [t["id"] for t in data["targets"]] == [t.id for t in standard.targets]
+
+
+def test_travel_time_targets_agree_with_the_analysis(assessments):
+    assessment = assessments["lianzhou"]
+    standard = assessment.standard
+    target = next(t for t in standard.targets if t.kind == "travel_time")
+    result = assessment.results[standard.targets.index(target)]
+    analysis = assessment.analyses[(target.profile, target.direction, tuple(target.facility_kinds))]
+    cells = analysis.cells
+    # with every zone class, the population share equals the analysis' own count
+    if "all" in target.zones and target.basis == "population":
+        column = f"covered_{target.minutes:g}"
+        assert result.measured == pytest.approx(
+            cells.loc[cells[column], "population"].sum() / cells["population"].sum()
+        )
+    assert 0 <= result.measured <= 1
+
+
+def test_missing_attributes_are_never_a_pass(assessments):
+    assessment = assessments["kaijiang"]
+    standard = assessment.standard
+    for target, result in zip(standard.targets, assessment.results, strict=True):
+        if target.kind == "ratio_to_population" and target.resource not in ("count", None):
+            # OSM facilities carry no ambulance counts
+            assert result.status == CANNOT
+            assert target.resource in result.detail
+
+
+def test_service_radius_reports_the_formula(assessments):
+    assessment = assessments["kaijiang"]
+    standard = assessment.standard
+    for target, result in zip(standard.targets, assessment.results, strict=True):
+        if target.kind != "service_radius" or result.status == CANNOT:
+            continue
+        zones = result.by_zone
+        for row in zones.itertuples():
+            expected = math.sqrt(row.area_km2 / (math.pi * row.stations)) if row.stations else math.inf
+            assert row.average_radius_km == pytest.approx(expected)
+
+
+def test_check_command_writes_and_exits_by_result(tmp_path, region, capsys, mwali_boundary):
+    import geopandas as gpd
+
+    boundary = tmp_path / "mwali.geojson"
+    gpd.GeoDataFrame(geometry=[mwali_boundary], crs=4326).to_file(boundary)
+    args = [
+        "check",
+        "--standard",
+        "kaijiang",
+        str(COMOROS_PBF),
+        "--boundary",
+        str(boundary),
+        "--population",
+        str(COMOROS_RASTER),
+        "--cache-dir",
+        str(region["cache_dir"]),
+        "--out",
+        str(tmp_path / "out"),
+        "--lang",
+        "zh",
+    ]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "开江" in printed
+    assert main([*args, "--fail-on-miss"]) == 1  # the rural EMS radius is missed on Mwali
+    data = json.loads((tmp_path / "out" / "standards.json").read_text(encoding="utf-8"))
+    assert data["standard"] == "kaijiang"
+    assert all(t["quote"] for t in data["targets"])
+    csv = (tmp_path / "out" / "standards.csv").read_bytes()
+    assert csv.startswith(b"\xef\xbb\xbf")
+    assert "label_zh" in csv.decode("utf-8-sig").splitlines()[0]
+
+
+def test_standards_command(capsys):
+    assert main(["standards", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in ("suizhou", "dongxihu", "lianzhou", "yiyang", "kaijiang"))
+    assert main(["standards", "show", "lianzhou"]) == 0
+    assert "[[target]]" in capsys.readouterr().out
+    assert main(["standards", "show", "nowhere"]) == 2
+
+
+def test_kinds_missing_from_the_data_cannot_be_evaluated(assessments):
+    assessment = assessments["kaijiang"]
+    result = dict(zip([t.id for t in assessment.standard.targets], assessment.results, strict=True))
+    # OSM facilities have no township health centres or village clinics (kinds the plan names)
+    assert result["health_centre_per_township"].status == CANNOT
+    assert "health_centre" in result["health_centre_per_township"].detail
+    assert result["village_clinic_per_village"].status == CANNOT
