@@ -268,7 +268,7 @@ def _travel_time(
 ) -> CheckResult:
     places, villages = _demand(analysis, classes)
 
-    def run(frame: pd.DataFrame, basis: str) -> CheckResult:
+    def run(frame: pd.DataFrame, basis: str, zone_column: str = "zone_class") -> CheckResult:
         return check_travel_time(
             _in_zones(frame, target.zones),
             target=target.id,
@@ -277,7 +277,13 @@ def _travel_time(
             basis=basis,
             delay_minutes=target.delay_minutes,
             household_size=household_size,
+            zone_column=zone_column,
         )
+
+    def with_units(result: CheckResult, frame: pd.DataFrame, basis: str) -> CheckResult:
+        # the same figures per admin unit (the analysis' zones column)
+        by_unit = run(frame, basis, zone_column="zone").by_zone.rename(columns={"zone": "unit"})
+        return dataclasses.replace(result, by_unit=by_unit)
 
     if _in_zones(places, target.zones).empty:
         return CheckResult(
@@ -291,9 +297,10 @@ def _travel_time(
             "raster by the standard's density thresholds, or no raster given)",
         )
     if target.basis == "villages":
-        return run(villages, "villages")
+        return with_units(run(villages, "villages"), villages, "villages")
     # the share counts every populated cell; the worst places named are villages, not cells
-    return dataclasses.replace(run(places, target.basis), worst=run(villages, "population").worst)
+    result = dataclasses.replace(run(places, target.basis), worst=run(villages, "population").worst)
+    return with_units(result, places, target.basis)
 
 
 def _service_radius(target: Target, analysis: Analysis, classes: gpd.GeoDataFrame | None) -> CheckResult:

@@ -55,7 +55,9 @@ class CheckResult:
     detail : str
         One sentence explaining the figure and the basis used.
     by_zone : pandas.DataFrame
-        The same figures per zone (zone class or admin unit), when meaningful.
+        The same figures per zone class (central / urban / rural), when meaningful.
+    by_unit : pandas.DataFrame
+        The same figures per admin unit, when meaningful.
     worst : pandas.DataFrame
         The places or units furthest from the target, worst first.
     """
@@ -70,6 +72,7 @@ class CheckResult:
     detail: str = ""
     by_zone: pd.DataFrame = field(default_factory=pd.DataFrame)
     worst: pd.DataFrame = field(default_factory=pd.DataFrame)
+    by_unit: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (tables as lists of records)."""
@@ -83,6 +86,7 @@ class CheckResult:
             "shortfall": self.shortfall,
             "detail": self.detail,
             "by_zone": self.by_zone.to_dict(orient="records"),
+            "by_unit": self.by_unit.to_dict(orient="records"),
             "worst": self.worst.to_dict(orient="records"),
         }
 

@@ -142,3 +142,13 @@ def test_kinds_missing_from_the_data_cannot_be_evaluated(assessments):
     assert result["health_centre_per_township"].status == CANNOT
     assert "health_centre" in result["health_centre_per_township"].detail
     assert result["village_clinic_per_village"].status == CANNOT
+
+
+def test_travel_time_results_per_zone_class_and_per_admin_unit(assessments):
+    assessment = assessments["suizhou"]
+    result = next(r for r in assessment.results if r.kind == "travel_time" and r.status != CANNOT)
+    assert set(result.by_zone["zone"]) <= {"central", "urban", "rural"}
+    units = result.by_unit.set_index("unit")
+    assert {"Fomboni", "Djando"} <= set(units.index)
+    # the units' covered population adds up to the whole
+    assert units["covered"].sum() == pytest.approx(result.by_zone["covered"].sum())
