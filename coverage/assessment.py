@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,7 @@ from coverage.network import length_network
 from coverage.routing import nearest_facility, reach_points
 from coverage.snapping import attach_points
 from coverage.standards import Standard, Target
-from coverage.zones import zone_classes_from_population
+from coverage.zones import read_zone_classes, zone_classes_from_population
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +142,8 @@ def _selection(kinds: tuple[str, ...]) -> dict[str, Any]:
 def assess(
     standard: Standard,
     *,
+    zone_classes: str | os.PathLike[str] | gpd.GeoDataFrame | None = None,
+    zone_class_column: str = "zone_class",
     progress: Callable[[str], None] | None = None,
     **inputs: Any,
 ) -> Assessment:
@@ -150,6 +153,11 @@ def assess(
     ----------
     standard : Standard
         From :func:`coverage.standards.load_standard`.
+    zone_classes : path or GeoDataFrame, optional
+        The planner's own central / urban / rural polygons; by default they are
+        derived from the population raster by the standard's density thresholds.
+    zone_class_column : str
+        Column of ``zone_classes`` naming each polygon's class.
     progress : callable, optional
         Called with a short label as each analysis starts.
     **inputs
@@ -185,18 +193,24 @@ def assess(
     base = analysis_for(*base_key, minutes=base_minutes)
     population = inputs.get("population") or _default_population(base)
     rules = standard.zone_rules
-    classes = (
-        zone_classes_from_population(
+    if isinstance(zone_classes, gpd.GeoDataFrame):
+        classes: gpd.GeoDataFrame | None = zone_classes.rename(columns={zone_class_column: "zone_class"}).to_crs(4326)
+    elif zone_classes is not None:
+        classes = read_zone_classes(zone_classes, column=zone_class_column)
+    elif population is not None:
+        classes = zone_classes_from_population(
             population,
             central_density_per_km2=rules.central_density_per_km2,
             urban_density_per_km2=rules.urban_density_per_km2,
             block_m=rules.block_m,
         )
-        if population is not None
-        else None
-    )
+    else:
+        classes = None
     if classes is None:
-        logger.warning("no population raster: every place counts as rural; targets for urban zones cannot be evaluated")
+        logger.warning(
+            "no zone classes (no --zone-classes file and no population raster): every place counts as rural; "
+            "targets for central or urban zones cannot be evaluated"
+        )
 
     results = []
     for target in standard.targets:

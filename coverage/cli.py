@@ -257,6 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_region_options(check)
     check.add_argument(
+        "--zone-classes",
+        metavar="FILE",
+        help="your central / urban / rural polygons (default: derived from --population by the standard's densities)",
+    )
+    check.add_argument(
+        "--zone-class-column", default="zone_class", metavar="COL", help="their class column (default: %(default)s)"
+    )
+    check.add_argument(
         "--lang", choices=["zh", "en"], default="en", help="language of the printed table (default: %(default)s)"
     )
     check.add_argument("--fail-on-miss", action="store_true", help="exit with status 1 when any target is missed")
@@ -387,7 +395,13 @@ def _run_check(args: argparse.Namespace) -> int:
     for standard in standards:
         bar = _StepBar(len(standard.targets) + 3, enabled=sys.stderr.isatty() and not args.quiet)
         try:
-            assessment = assess(standard, progress=bar, **_analysis_inputs(args))
+            assessment = assess(
+                standard,
+                zone_classes=args.zone_classes,
+                zone_class_column=args.zone_class_column,
+                progress=bar,
+                **_analysis_inputs(args),
+            )
         finally:
             bar.close()
         out = Path(args.out) / standard.name if len(standards) > 1 else Path(args.out)

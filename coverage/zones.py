@@ -113,6 +113,48 @@ def _read_polygons(path: str | os.PathLike[str], *, layer: str | None, what: str
     return polygons
 
 
+#: The zone classes the plans' standards distinguish.
+ZONE_CLASS_VALUES = ("central", "urban", "rural")
+
+
+def read_zone_classes(
+    path: str | os.PathLike[str], *, column: str = "zone_class", layer: str | None = None
+) -> gpd.GeoDataFrame:
+    """Read a planner's own central / urban / rural polygons.
+
+    Parameters
+    ----------
+    path : path
+        Polygon file with a column naming each polygon's class.
+    column : str
+        That column; its values must be ``central``, ``urban`` or ``rural`` (or
+        中心城区 / 城区 / 农村).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``zone_class`` and WGS84 geometry, one row per class.
+    """
+    path = Path(path)
+    polygons = _read_polygons(path, layer=layer, what="zone classes")
+    if column not in polygons:
+        msg = (
+            f"{path}: no column {column!r} with the zone classes; columns are {', '.join(map(str, polygons.columns))}."
+        )
+        raise InputError(msg)
+    chinese = {"中心城区": "central", "城区": "urban", "城市": "urban", "农村": "rural", "乡村": "rural"}
+    values = polygons[column].astype(str).str.strip().replace(chinese).str.lower()
+    unknown = sorted(set(values) - set(ZONE_CLASS_VALUES))
+    if unknown:
+        msg = (
+            f"{path}: column {column!r} has values {', '.join(map(repr, unknown))}; allowed: "
+            f"{', '.join(ZONE_CLASS_VALUES)} (or 中心城区, 城区, 农村)."
+        )
+        raise InputError(msg)
+    frame = gpd.GeoDataFrame({"zone_class": values.to_numpy()}, geometry=polygons.geometry.to_numpy(), crs=polygons.crs)
+    return frame.to_crs(4326).dissolve("zone_class", as_index=False)[["zone_class", "geometry"]]
+
+
 def read_boundary(path: str | os.PathLike[str], *, layer: str | None = None) -> shapely.Geometry:
     """Read a polygon file as one WGS84 outline (the union of its polygons), to clip a region to."""
     return _read_polygons(path, layer=layer, what="boundary").to_crs(4326).geometry.union_all()

@@ -152,3 +152,25 @@ def test_travel_time_results_per_zone_class_and_per_admin_unit(assessments):
     assert {"Fomboni", "Djando"} <= set(units.index)
     # the units' covered population adds up to the whole
     assert units["covered"].sum() == pytest.approx(result.by_zone["covered"].sum())
+
+
+def test_planners_own_zone_classes(tmp_path, region):
+    import geopandas as gpd
+
+    from coverage._errors import InputError
+    from coverage.zones import read_zone_classes
+
+    # the whole of Mwali declared 城区 (urban) in Chinese: every urban target now has places
+    layer = tmp_path / "classes.geojson"
+    gpd.GeoDataFrame({"类别": ["城区"]}, geometry=[region["boundary"].buffer(0.01)], crs=4326).to_file(layer)
+    classes = read_zone_classes(layer, column="类别")
+    assert classes["zone_class"].tolist() == ["urban"]
+    standard = load_standard("suizhou")
+    assessment = assess(standard, zone_classes=layer, zone_class_column="类别", **region)
+    by_id = dict(zip([t.id for t in standard.targets], assessment.results, strict=True))
+    assert by_id["ems_15min_urban"].status != CANNOT
+    assert by_id["ems_10min_central"].status == CANNOT  # no central polygon given
+    bad = tmp_path / "bad.geojson"
+    gpd.GeoDataFrame({"zone_class": ["downtown"]}, geometry=[region["boundary"]], crs=4326).to_file(bad)
+    with pytest.raises(InputError, match="'downtown'.*allowed: central, urban, rural"):
+        read_zone_classes(bad)
