@@ -25,7 +25,9 @@ from coverage.analysis import Analysis, analyze
 from coverage.checks import (
     CANNOT,
     FAIL,
+    PASS,
     CheckResult,
+    average_service_radius_km,
     check_count_per_unit,
     check_minimum_count,
     check_ratio_to_population,
@@ -356,7 +358,27 @@ def _service_radius(target: Target, analysis: Analysis, classes: gpd.GeoDataFram
     else:
         table["straight_km"] = np.nan
         table["network_km"] = np.nan
-    return check_service_radius(table, zones, target=target.id, radius_km=target.radius_km or (0.0, 0.0))
+    result = check_service_radius(table, zones, target=target.id, radius_km=target.radius_km or (0.0, 0.0))
+    return dataclasses.replace(result, by_unit=_radius_by_unit(analysis, projected, station_xy, result.required))
+
+
+def _radius_by_unit(
+    analysis: Analysis, zone_area: gpd.GeoDataFrame, station_xy: gpd.GeoSeries, high_km: float | None
+) -> pd.DataFrame:
+    """Average service radius per admin unit, over the part of the unit in the target's zones."""
+    if analysis.zones is None or high_km is None:
+        return pd.DataFrame()
+    crs = zone_area.crs
+    area = zone_area.geometry.union_all()
+    rows = []
+    for name, geom in zip(analysis.zones["zone"], analysis.zones.to_crs(crs).geometry, strict=True):
+        part = geom.intersection(area)
+        stations = int(part.contains(station_xy).sum()) if not part.is_empty else 0
+        radius = average_service_radius_km(part.area / 1e6, stations)
+        rows.append({"unit": name, "area_km2": part.area / 1e6, "stations": stations, "average_radius_km": radius})
+    frame = pd.DataFrame(rows)
+    frame["status"] = np.where(frame["average_radius_km"] <= high_km, PASS, FAIL)
+    return frame
 
 
 def network_tolerance(analysis: Analysis) -> float:
@@ -399,9 +421,29 @@ def _count_per_unit(target: Target, analysis: Analysis) -> CheckResult:
 
 
 def _ratio(target: Target, analysis: Analysis, classes: gpd.GeoDataFrame | None) -> CheckResult:
+    result = _ratio_for(target, analysis, classes, unit=None)
+    if analysis.zones is None or result.status == CANNOT:
+        return result
+    rows = []
+    for unit in analysis.zones["zone"]:
+        part = _ratio_for(target, analysis, classes, unit=unit)
+        rows.append({"unit": unit, "have": part.measured, "required": part.required, "status": part.status})
+    return dataclasses.replace(result, by_unit=pd.DataFrame(rows))
+
+
+def _ratio_for(
+    target: Target, analysis: Analysis, classes: gpd.GeoDataFrame | None, *, unit: str | None
+) -> CheckResult:
+    """The ratio target over the whole region, or over one admin unit."""
     places, _ = _demand(analysis, classes)
-    population = float(_in_zones(places, target.zones)["population"].fillna(0).sum())
-    facilities = pd.DataFrame(_facilities_of(analysis, target.facility_kinds).drop(columns="geometry"))
+    places = _in_zones(places, target.zones)
+    chosen = _facilities_of(analysis, target.facility_kinds)
+    if unit is not None and analysis.zones is not None:
+        places = places[places["zone"] == unit]
+        outline = analysis.zones.loc[analysis.zones["zone"] == unit].geometry.iloc[0]
+        chosen = chosen[shapely.contains_xy(outline, chosen.geometry.x.to_numpy(), chosen.geometry.y.to_numpy())]
+    population = float(places["population"].fillna(0).sum())
+    facilities = pd.DataFrame(chosen.drop(columns="geometry"))
     if target.per_population_range is not None:
         low, high = target.per_population_range
         # one per `high` people is the least the range allows; one per `low` the most

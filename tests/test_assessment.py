@@ -172,5 +172,54 @@ def test_planners_own_zone_classes(tmp_path, region):
     assert by_id["ems_10min_central"].status == CANNOT  # no central polygon given
     bad = tmp_path / "bad.geojson"
     gpd.GeoDataFrame({"zone_class": ["downtown"]}, geometry=[region["boundary"]], crs=4326).to_file(bad)
-    with pytest.raises(InputError, match="'downtown'.*allowed: central, urban, rural"):
+    with pytest.raises(InputError, match=r"'downtown'.*allowed: central, urban, rural"):
         read_zone_classes(bad)
+
+
+def test_radius_and_ratio_per_admin_unit(assessments):
+    assessment = assessments["kaijiang"]
+    radius = next(
+        r
+        for t, r in zip(assessment.standard.targets, assessment.results, strict=True)
+        if t.kind == "service_radius" and r.status != CANNOT
+    )
+    units = radius.by_unit
+    assert {"Fomboni", "Djando"} <= set(units["unit"])
+    for row in units.itertuples():
+        expected = math.sqrt(row.area_km2 / (math.pi * row.stations)) if row.stations else math.inf
+        assert row.average_radius_km == pytest.approx(expected)
+    # the units' stations add up to at most the zone's (stations on a unit border count once)
+    assert units["stations"].sum() <= radius.by_zone["stations"].sum()
+
+
+def test_ratio_per_admin_unit_with_a_planners_own_standard(tmp_path, region):
+    own = tmp_path / "mwali_beds.toml"
+    own.write_text(
+        """title_zh = "测试标准"
+title_en = "Test standard"
+plan = "test"
+
+[[target]]
+id = "hospitals_per_10k"
+kind = "ratio_to_population"
+label_zh = "每1万常住人口1所医院"
+label_en = "One hospital per 10,000 residents"
+quote = "每1万常住人口1所医院"
+facility_kinds = ["hospital"]
+resource = "count"
+per_population = 10000
+population_multiplier = 3.0
+""",
+        encoding="utf-8",
+    )
+    assessment = assess(load_standard(own), **region)
+    ratio = assessment.results[0]
+    assert ratio.status in (PASS, FAIL)
+    hospitals = assessment.analyses[("car", "to_facility", ())].facilities
+    assert ratio.measured == (hospitals["kind"] == "hospital").sum()
+    cells = assessment.analyses[("car", "to_facility", ())].cells
+    assert ratio.required == pytest.approx(cells["population"].sum() * 3 / 10_000)
+    units = ratio.by_unit.set_index("unit")
+    # every person and every hospital lies in one commune (cells off the coast go to the nearest)
+    assert units["required"].sum() == pytest.approx(ratio.required, rel=1e-6)
+    assert units["have"].sum() <= ratio.measured
