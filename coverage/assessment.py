@@ -83,8 +83,8 @@ class Assessment:
                     "kind": target.kind,
                     "zones": ",".join(target.zones),
                     "status": result.status,
-                    "measured": result.measured,
-                    "required": result.required,
+                    "measured": None if result.measured is None else round(result.measured, 4),
+                    "required": None if result.required is None else round(result.required, 4),
                     "unit": result.unit,
                     "shortfall": "; ".join(f"{k} {v:,.0f}" for k, v in result.shortfall.items() if v),
                     "detail": result.detail,
@@ -312,11 +312,17 @@ def _travel_time(
             detail=f"no populated place lies in the zones {', '.join(target.zones)} (zone classes from the population "
             "raster by the standard's density thresholds, or no raster given)",
         )
+    named = run(villages, "population")
+    villages_outside = {"villages_outside": named.shortfall.get("places_outside", 0.0)}
     if target.basis == "villages":
-        return with_units(run(villages, "villages"), villages, "villages")
-    # the share counts every populated cell; the worst places named are villages, not cells
-    result = dataclasses.replace(run(places, target.basis), worst=run(villages, "population").worst)
-    return with_units(result, places, target.basis)
+        result = run(villages, "villages")
+    else:
+        # the share counts every populated cell; the places named and counted are villages, not cells
+        result = run(places, target.basis)
+        result = dataclasses.replace(result, worst=named.worst)
+    shortfall = {k: v for k, v in result.shortfall.items() if k != "places_outside"} | villages_outside
+    basis_places = villages if target.basis == "villages" else places
+    return with_units(dataclasses.replace(result, shortfall=shortfall), basis_places, target.basis)
 
 
 def _service_radius(target: Target, analysis: Analysis, classes: gpd.GeoDataFrame | None) -> CheckResult:

@@ -174,7 +174,7 @@ def check_travel_time(
     ok = share >= required_share - 1e-12
     # the shortfall: how much of the basis must still be brought within to meet the share
     missing = max(0.0, required_share * total - covered)
-    shortfall = {basis: missing, "villages_outside": float((~within).sum())}
+    shortfall = {basis: missing, "places_outside": float((~within).sum())}
     if basis != "population":
         people = places["population"].fillna(0).astype(float)
         shortfall["people_outside"] = float(people[~within].sum())

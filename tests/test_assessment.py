@@ -223,3 +223,11 @@ population_multiplier = 3.0
     # every person and every hospital lies in one commune (cells off the coast go to the nearest)
     assert units["required"].sum() == pytest.approx(ratio.required, rel=1e-6)
     assert units["have"].sum() <= ratio.measured
+
+
+def test_villages_outside_counts_villages_not_cells(assessments):
+    assessment = assessments["lianzhou"]
+    result = assessment.results[0]
+    analysis = next(iter(assessment.analyses.values()))
+    assert 0 <= result.shortfall["villages_outside"] <= len(analysis.villages)
+    assert "places_outside" not in result.shortfall

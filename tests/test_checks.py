@@ -37,7 +37,7 @@ def test_travel_time_share_of_population_with_the_edge_inclusive():
     assert result.measured == pytest.approx(4000 / 10000)
     assert result.status == FAIL
     assert result.shortfall["population"] == pytest.approx(6000)
-    assert result.shortfall["villages_outside"] == 2
+    assert result.shortfall["places_outside"] == 2
     assert result.worst["name"].tolist() == ["丁村", "丙村"]
     zones = result.by_zone.set_index("zone")
     assert zones.loc["urban", "share"] == 1.0
