@@ -24,14 +24,11 @@ How the speed of one road piece is decided (:func:`edge_speeds_kph`):
 
 from __future__ import annotations
 
-import difflib
-import hashlib
 import logging
 import math
 import numbers
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,12 +38,13 @@ from typing import Any, Literal, cast
 import numpy as np
 import pandas as pd
 
+from coverage._config import DATA_DIR, did_you_mean, list_configs, read_toml, resolve_config, type_name
 from coverage._errors import ConfigError, InputError
 
 logger = logging.getLogger(__name__)
 
 #: Folder of the profiles shipped with the project (the repository's ``data/profiles``).
-PROFILES_DIR = Path(__file__).resolve().parent.parent / "data" / "profiles"
+PROFILES_DIR = DATA_DIR / "profiles"
 
 #: OSM ``highway`` values a profile may give a speed for (roads, links and paths).
 KNOWN_HIGHWAY_CLASSES = frozenset(
@@ -231,9 +229,7 @@ def list_profiles() -> list[str]:
     >>> "car" in list_profiles()
     True
     """
-    if not PROFILES_DIR.is_dir():
-        return []
-    return sorted(path.stem for path in PROFILES_DIR.glob("*.toml"))
+    return list_configs(PROFILES_DIR)
 
 
 def load_profile(name_or_path: str | os.PathLike[str]) -> Profile:
@@ -256,29 +252,11 @@ def load_profile(name_or_path: str | os.PathLike[str]) -> Profile:
         is unknown, missing, of the wrong type or out of range. The message names
         the file and the key.
     """
-    path = _resolve_profile_path(name_or_path)
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        msg = f"{path}: cannot read the profile file ({error.strerror})."
-        raise ConfigError(msg) from error
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        msg = (
-            f"{path}: not UTF-8 text (byte {error.start} cannot be decoded). "
-            "Save the file as UTF-8 (editors often offer GBK or ANSI for Chinese text)."
-        )
-        raise ConfigError(msg) from error
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        msg = (
-            f"{path}: not valid TOML: {error}{_quote_line(text, str(error))}. "
-            "Fix that line (text needs quotes, tables [name], one key per line)."
-        )
-        raise ConfigError(msg) from error
-    profile = _profile_from_dict(data, path=path, sha256=hashlib.sha256(raw).hexdigest())
+    path = resolve_config(name_or_path, PROFILES_DIR, what="profile")
+    data, _, sha256 = read_toml(
+        path, what="profile", hint="Fix that line (text needs quotes, tables [name], one key per line)."
+    )
+    profile = _profile_from_dict(data, path=path, sha256=sha256)
     logger.info("loaded %r", profile)
     return profile
 
@@ -560,52 +538,11 @@ def _log_unknown_classes(profile: Profile, class_values: np.ndarray, codes: np.n
 # --- loading -------------------------------------------------------------------------
 
 
-def _resolve_profile_path(name_or_path: str | os.PathLike[str]) -> Path:
-    text = os.fspath(name_or_path)
-    looks_like_path = (
-        not isinstance(name_or_path, str) or text.lower().endswith(".toml") or "/" in text or os.sep in text
-    )
-    if looks_like_path:
-        path = Path(text).expanduser()
-        if not path.exists():
-            msg = f"profile file not found: {path}. Give the path of a .toml profile, or one of: {_available()}."
-            raise ConfigError(msg)
-        if path.is_dir():
-            msg = f"{path} is a folder; give the path of a .toml profile file."
-            raise ConfigError(msg)
-        return path
-    path = PROFILES_DIR / f"{text}.toml"
-    if not path.is_file():
-        if not PROFILES_DIR.is_dir():
-            msg = (
-                f"unknown profile {text!r}: the shipped profiles folder {PROFILES_DIR} is missing "
-                "(is the package installed without the project's data folder?). Give the path of a .toml profile."
-            )
-        else:
-            msg = f"unknown profile {text!r}. Available: {_available()}; or give the path of a .toml profile file."
-        raise ConfigError(msg)
-    return path
-
-
-def _available() -> str:
-    names = list_profiles()
-    return ", ".join(names) if names else "(none shipped)"
-
-
-def _quote_line(text: str, message: str) -> str:
-    """The offending line of a TOML file, from the parser's "(at line N, column M)"."""
-    match = re.search(r"line (\d+)", message)
-    lines = text.splitlines()
-    if not match or not 1 <= int(match[1]) <= len(lines):
-        return ""
-    return f": {lines[int(match[1]) - 1].strip()!r}"
-
-
 def _profile_from_dict(data: dict[str, Any], *, path: Path, sha256: str) -> Profile:
     unknown = sorted(set(data) - set(_TOP_LEVEL_KEYS))
     if unknown:
         key = unknown[0]
-        hint = _did_you_mean(key, _TOP_LEVEL_KEYS)
+        hint = did_you_mean(key, _TOP_LEVEL_KEYS)
         msg = f"{path}: unknown key {key!r}{hint}. Allowed keys: {', '.join(_TOP_LEVEL_KEYS)}."
         raise ConfigError(msg)
     missing = [key for key in _TOP_LEVEL_KEYS if key not in data]
@@ -669,26 +606,10 @@ def _profile_from_dict(data: dict[str, Any], *, path: Path, sha256: str) -> Prof
     )
 
 
-def _did_you_mean(key: str, allowed: Iterable[str]) -> str:
-    close = difflib.get_close_matches(key, list(allowed), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _type_name(value: object) -> str:
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
-
-
 def _string(data: Mapping[str, Any], key: str, path: Path) -> str:
     value = data[key]
     if not isinstance(value, str) or not value.strip():
-        msg = f"{path}: key {key!r} must be a non-empty string in quotes, got {_type_name(value)} {value!r}."
+        msg = f"{path}: key {key!r} must be a non-empty string in quotes, got {type_name(value)} {value!r}."
         raise ConfigError(msg)
     return value.strip()
 
@@ -696,14 +617,14 @@ def _string(data: Mapping[str, Any], key: str, path: Path) -> str:
 def _boolean(data: Mapping[str, Any], key: str, path: Path) -> bool:
     value = data[key]
     if not isinstance(value, bool):
-        msg = f"{path}: key {key!r} must be true or false (no quotes), got {_type_name(value)} {value!r}."
+        msg = f"{path}: key {key!r} must be true or false (no quotes), got {type_name(value)} {value!r}."
         raise ConfigError(msg)
     return value
 
 
 def _number(value: object, key: str, path: Path, *, upper: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        msg = f"{path}: key {key!r} must be a number (no quotes), got {_type_name(value)} {value!r}."
+        msg = f"{path}: key {key!r} must be a number (no quotes), got {type_name(value)} {value!r}."
         raise ConfigError(msg)
     number = float(value)
     if not math.isfinite(number) or number <= 0:
@@ -727,7 +648,7 @@ def _access_list(value: object, path: Path) -> frozenset[str]:
 
 def _speed_table(value: object, key: str, path: Path) -> tuple[dict[str, float], str]:
     if not isinstance(value, dict):
-        msg = f"{path}: key {key!r} must be a table ([{key}] followed by class = km/h lines), got {_type_name(value)}."
+        msg = f"{path}: key {key!r} must be a table ([{key}] followed by class = km/h lines), got {type_name(value)}."
         raise ConfigError(msg)
     source = value.get("source")
     if not isinstance(source, str) or not source.strip():
@@ -741,7 +662,7 @@ def _speed_table(value: object, key: str, path: Path) -> tuple[dict[str, float],
         if cls == "source":
             continue
         if cls not in KNOWN_HIGHWAY_CLASSES:
-            hint = _did_you_mean(cls, KNOWN_HIGHWAY_CLASSES)
+            hint = did_you_mean(cls, KNOWN_HIGHWAY_CLASSES)
             msg = (
                 f"{path}: key '{key}.{cls}' is not an OSM highway class{hint}. "
                 f"Allowed: {', '.join(sorted(KNOWN_HIGHWAY_CLASSES))}."

@@ -31,25 +31,24 @@ means every zone.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+from coverage._config import DATA_DIR, did_you_mean, list_configs, read_toml, resolve_config, type_name
 from coverage._errors import ConfigError
-from coverage.profiles import _did_you_mean, _quote_line, _type_name, list_profiles, load_profile
+from coverage.profiles import list_profiles, load_profile
 from coverage.zones import URBAN_BLOCK_M, URBAN_DENSITY_PER_KM2
 
 logger = logging.getLogger(__name__)
 
 #: Folder of the standards shipped with the project (the repository's ``data/standards``).
-STANDARDS_DIR = Path(__file__).resolve().parent.parent / "data" / "standards"
+STANDARDS_DIR = DATA_DIR / "standards"
 
 TARGET_KINDS = ("travel_time", "service_radius", "count_per_unit", "ratio_to_population", "minimum_count")
 ZONE_CLASSES = ("central", "urban", "rural")
@@ -258,9 +257,7 @@ def list_standards() -> list[str]:
     >>> "kaijiang" in list_standards()
     True
     """
-    if not STANDARDS_DIR.is_dir():
-        return []
-    return sorted(path.stem for path in STANDARDS_DIR.glob("*.toml"))
+    return list_configs(STANDARDS_DIR)
 
 
 def load_standard(name_or_path: str | os.PathLike[str]) -> Standard:
@@ -290,29 +287,11 @@ def load_standard(name_or_path: str | os.PathLike[str]) -> Standard:
     >>> [t.population_multiplier for t in standard.targets if t.resource == "ambulances"]
     [3.0]
     """
-    path = _resolve_standard_path(name_or_path)
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        msg = f"{path}: cannot read the standard file ({error.strerror})."
-        raise ConfigError(msg) from error
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        msg = (
-            f"{path}: not UTF-8 text (byte {error.start} cannot be decoded). "
-            "Save the file as UTF-8 (editors often offer GBK or ANSI for Chinese text)."
-        )
-        raise ConfigError(msg) from error
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        msg = (
-            f"{path}: not valid TOML: {error}{_quote_line(text, str(error))}. "
-            'Fix that line (text needs quotes "...", lists [a, b], one key per line).'
-        )
-        raise ConfigError(msg) from error
-    standard = _standard_from_dict(data, path=path, text=text, sha256=hashlib.sha256(raw).hexdigest())
+    path = resolve_config(name_or_path, STANDARDS_DIR, what="standard")
+    data, text, sha256 = read_toml(
+        path, what="standard", hint='Fix that line (text needs quotes "...", lists [a, b], one key per line).'
+    )
+    standard = _standard_from_dict(data, path=path, text=text, sha256=sha256)
     logger.info("loaded %r", standard)
     return standard
 
@@ -403,45 +382,12 @@ class _Where:
         raise ConfigError(msg)
 
 
-def _resolve_standard_path(name_or_path: str | os.PathLike[str]) -> Path:
-    text = os.fspath(name_or_path)
-    looks_like_path = (
-        not isinstance(name_or_path, str) or text.lower().endswith(".toml") or "/" in text or os.sep in text
-    )
-    if looks_like_path:
-        path = Path(text).expanduser()
-        if not path.exists():
-            msg = f"standard file not found: {path}. Give the path of a .toml standard, or one of: {_available()}."
-            raise ConfigError(msg)
-        if path.is_dir():
-            msg = f"{path} is a folder; give the path of a .toml standard file."
-            raise ConfigError(msg)
-        return path
-    path = STANDARDS_DIR / f"{text}.toml"
-    if not path.is_file():
-        if not STANDARDS_DIR.is_dir():
-            msg = (
-                f"unknown standard {text!r}: the shipped standards folder {STANDARDS_DIR} is missing "
-                "(is the package installed without the project's data folder?). Give the path of a .toml standard."
-            )
-        else:
-            hint = _did_you_mean(text, list_standards())
-            msg = f"unknown standard {text!r}{hint}. Available: {_available()}; or give the path of a .toml standard file."
-        raise ConfigError(msg)
-    return path
-
-
-def _available() -> str:
-    names = list_standards()
-    return ", ".join(names) if names else "(none shipped)"
-
-
 def _standard_from_dict(data: dict[str, Any], *, path: Path, text: str, sha256: str) -> Standard:
     top = _Where(path)
     unknown = sorted(set(data) - set(_TOP_LEVEL_KEYS))
     if unknown:
         key = unknown[0]
-        hint = _did_you_mean(key, _TOP_LEVEL_KEYS)
+        hint = did_you_mean(key, _TOP_LEVEL_KEYS)
         if key == "name":
             hint = " (a standard's name is its file name)"
         elif key in _ALL_TARGET_KEYS:
@@ -493,14 +439,14 @@ def _standard_from_dict(data: dict[str, Any], *, path: Path, text: str, sha256: 
 
 def _zone_rules(value: object, path: Path) -> ZoneRules:
     if not isinstance(value, dict):
-        msg = f"{path}: key 'zone_rules' must be a table ([zone_rules] followed by key = value lines), got {_type_name(value)}."
+        msg = f"{path}: key 'zone_rules' must be a table ([zone_rules] followed by key = value lines), got {type_name(value)}."
         raise ConfigError(msg)
     where = _Where(path, prefix="zone_rules.")
     unknown = sorted(set(value) - set(_ZONE_RULE_KEYS))
     if unknown:
         key = unknown[0]
         msg = (
-            f"{path}: unknown key 'zone_rules.{key}'{_did_you_mean(key, _ZONE_RULE_KEYS)}. "
+            f"{path}: unknown key 'zone_rules.{key}'{did_you_mean(key, _ZONE_RULE_KEYS)}. "
             f"Allowed: {', '.join(_ZONE_RULE_KEYS)}."
         )
         raise ConfigError(msg)
@@ -546,7 +492,7 @@ def _targets(value: object, path: Path, text: str) -> tuple[Target, ...]:
         msg = f"{path}: key 'target' is a single table; write each target as a [[target]] block (two brackets)."
         raise ConfigError(msg)
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        msg = f"{path}: key 'target' must be [[target]] blocks of key = value lines, got {_type_name(value)}."
+        msg = f"{path}: key 'target' must be [[target]] blocks of key = value lines, got {type_name(value)}."
         raise ConfigError(msg)
     if not value:
         msg = f"{path}: no targets; add at least one [[target]] block."
@@ -596,7 +542,7 @@ def _target(item: Mapping[str, Any], path: Path, *, index: int, line: int | None
         where.fail("kind", f"is missing; allowed: {_COMMON_KEYS['kind']}.")
     kind = _text(item["kind"], where, "kind")
     if kind not in TARGET_KINDS:
-        where.fail("kind", f"is {kind!r}{_did_you_mean(kind, TARGET_KINDS)}; allowed: {', '.join(TARGET_KINDS)}.")
+        where.fail("kind", f"is {kind!r}{did_you_mean(kind, TARGET_KINDS)}; allowed: {', '.join(TARGET_KINDS)}.")
     kind_keys = _KIND_KEYS[kind]
 
     for key in item:
@@ -609,7 +555,7 @@ def _target(item: Mapping[str, Any], path: Path, *, index: int, line: int | None
                 f"does not apply to kind {kind!r} (it belongs to {', '.join(owners)}). "
                 f"Keys of {kind}: {', '.join(kind_keys)}; every target: {', '.join(_COMMON_KEYS)}.",
             )
-        hint = _did_you_mean(key, [*_COMMON_KEYS, *kind_keys])
+        hint = did_you_mean(key, [*_COMMON_KEYS, *kind_keys])
         where.fail(
             key,
             f"is unknown{hint}. Keys of {kind}: {', '.join(kind_keys)}; every target: {', '.join(_COMMON_KEYS)}.",
@@ -695,7 +641,7 @@ def _target(item: Mapping[str, Any], path: Path, *, index: int, line: int | None
 def _text(value: object, where: _Where, key: str, *, allow_empty: bool = False) -> str:
     if not isinstance(value, str) or (not allow_empty and not value.strip()):
         where.fail(
-            key, f"must be {'a' if allow_empty else 'a non-empty'} string in quotes, got {_type_name(value)} {value!r}."
+            key, f"must be {'a' if allow_empty else 'a non-empty'} string in quotes, got {type_name(value)} {value!r}."
         )
     return value.strip()
 
@@ -704,7 +650,7 @@ def _number(
     value: object, where: _Where, key: str, *, high: float, allowed: Mapping[str, str], zero: bool = False
 ) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        where.fail(key, f"must be a number (no quotes), got {_type_name(value)} {value!r}. Allowed: {allowed[key]}.")
+        where.fail(key, f"must be a number (no quotes), got {type_name(value)} {value!r}. Allowed: {allowed[key]}.")
     number = float(value)
     if not math.isfinite(number) or number < 0 or (number == 0 and not zero):
         where.fail(key, f"is {value!r}; allowed: {allowed[key]}.")
@@ -716,7 +662,7 @@ def _number(
 
 def _count(value: object, where: _Where, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        where.fail(key, f"must be a whole number (no quotes, no decimal point), got {_type_name(value)} {value!r}.")
+        where.fail(key, f"must be a whole number (no quotes, no decimal point), got {type_name(value)} {value!r}.")
     if not 1 <= value <= MAX_COUNT:
         where.fail(key, f"is {value!r}; allowed: a whole number from 1 to {MAX_COUNT:,}.")
     return int(value)
@@ -725,10 +671,10 @@ def _count(value: object, where: _Where, key: str) -> int:
 def _choice(value: object, where: _Where, key: str, choices: tuple[str, ...]) -> str:
     allowed = ", ".join(repr(c) for c in choices)
     if not isinstance(value, str):
-        where.fail(key, f"must be a string in quotes, got {_type_name(value)} {value!r}. Allowed: {allowed}.")
+        where.fail(key, f"must be a string in quotes, got {type_name(value)} {value!r}. Allowed: {allowed}.")
     text = value.strip()
     if text not in choices:
-        where.fail(key, f"is {text!r}{_did_you_mean(text, choices)}; allowed: {allowed}.")
+        where.fail(key, f"is {text!r}{did_you_mean(text, choices)}; allowed: {allowed}.")
     return text
 
 
@@ -736,10 +682,10 @@ def _pair(value: object, where: _Where, key: str, *, high: float, single: bool) 
     shape = "one number or a list [low, high]" if single else "a list [low, high]"
     if single and not isinstance(value, list):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            where.fail(key, f"must be {shape} (numbers, no quotes), got {_type_name(value)} {value!r}.")
+            where.fail(key, f"must be {shape} (numbers, no quotes), got {type_name(value)} {value!r}.")
         value = [value, value]
     if not isinstance(value, list) or len(value) != 2:
-        where.fail(key, f"must be {shape}, got {_type_name(value)} {value!r}.")
+        where.fail(key, f"must be {shape}, got {type_name(value)} {value!r}.")
     numbers = []
     for item in value:
         if isinstance(item, bool) or not isinstance(item, int | float):
@@ -760,11 +706,11 @@ def _zones(value: object, where: _Where) -> tuple[str, ...]:
     allowed = f'a list of {", ".join(repr(z) for z in ZONE_CLASSES)}, or ["all"]'
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(isinstance(z, str) for z in items):
-        where.fail("zones", f"must be {allowed}, got {_type_name(value)} {value!r}.")
+        where.fail("zones", f"must be {allowed}, got {type_name(value)} {value!r}.")
     names = [z.strip().lower() for z in items]
     for name in names:
         if name != ALL_ZONES and name not in ZONE_CLASSES:
-            hint = _did_you_mean(name, [*ZONE_CLASSES, ALL_ZONES])
+            hint = did_you_mean(name, [*ZONE_CLASSES, ALL_ZONES])
             where.fail("zones", f"has unknown zone class {name!r}{hint}; allowed: {allowed}.")
     if ALL_ZONES in names:
         if len(names) > 1:
@@ -780,7 +726,7 @@ def _facility_kinds(value: object, where: _Where) -> tuple[str, ...]:
     if not isinstance(items, list) or not all(isinstance(k, str) and k.strip() for k in items):
         where.fail(
             "facility_kinds",
-            f'must be a list of facility kinds in quotes, e.g. ["ems"] (or [] for all), got {_type_name(value)} {value!r}.',
+            f'must be a list of facility kinds in quotes, e.g. ["ems"] (or [] for all), got {type_name(value)} {value!r}.',
         )
     kinds: list[str] = []
     for kind in items:
@@ -796,14 +742,14 @@ def _profile(value: object, where: _Where, standard_path: Path) -> str:
     if not isinstance(value, str) or not value.strip():
         where.fail(
             "profile",
-            f"must be a profile name or path in quotes, got {_type_name(value)} {value!r}. Shipped: {', '.join(shipped)}.",
+            f"must be a profile name or path in quotes, got {type_name(value)} {value!r}. Shipped: {', '.join(shipped)}.",
         )
     text = value.strip()
     if not (text.lower().endswith(".toml") or "/" in text or os.sep in text):
         if text not in shipped:
             where.fail(
                 "profile",
-                f"is {text!r}{_did_you_mean(text, shipped)}; shipped profiles: {', '.join(shipped)}, "
+                f"is {text!r}{did_you_mean(text, shipped)}; shipped profiles: {', '.join(shipped)}, "
                 "or give the path of a profile .toml (relative to this standard's folder).",
             )
         return text
