@@ -117,12 +117,6 @@ class Analysis:
         return zone_table(self)
 
 
-def _population_frame(frame: gpd.GeoDataFrame | None) -> tuple[np.ndarray, np.ndarray]:
-    if frame is None or frame.empty:
-        return np.zeros(0), np.zeros(0, dtype=bool)
-    return frame["population"].fillna(0).to_numpy(dtype=float), np.ones(len(frame), dtype=bool)
-
-
 def summarise(analysis: Analysis) -> dict[str, Any]:
     """Headline figures of an analysis (see :meth:`Analysis.summary`)."""
     villages = analysis.villages

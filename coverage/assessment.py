@@ -356,8 +356,10 @@ def _service_radius(target: Target, analysis: Analysis, classes: gpd.GeoDataFram
         _, distance = tree.query_nearest(np.asarray(place_xy.values), return_distance=True, all_matches=False)
         table["straight_km"] = distance / 1000.0
         metres = length_network(network)
-        station_att = attach_points(metres, stations, access_speed_kph=3.6, tolerance_m=network_tolerance(analysis))
-        place_att = attach_points(metres, places, access_speed_kph=3.6, tolerance_m=network_tolerance(analysis))
+        station_att = attach_points(
+            metres, stations, access_speed_kph=3.6, tolerance_m=analysis.profile.snap_tolerance_m
+        )
+        place_att = attach_points(metres, places, access_speed_kph=3.6, tolerance_m=analysis.profile.snap_tolerance_m)
         reach = nearest_facility(metres, station_att, direction="from_facility")
         road_m, _ = reach_points(metres, reach, place_att)
         table["network_km"] = np.where(np.isfinite(road_m), road_m / 1000.0, np.nan)
@@ -385,11 +387,6 @@ def _radius_by_unit(
     frame = pd.DataFrame(rows)
     frame["status"] = np.where(frame["average_radius_km"] <= high_km, PASS, FAIL)
     return frame
-
-
-def network_tolerance(analysis: Analysis) -> float:
-    """The snap tolerance of the analysis's profile."""
-    return analysis.profile.snap_tolerance_m
 
 
 def _count_per_unit(target: Target, analysis: Analysis) -> CheckResult:

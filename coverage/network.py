@@ -405,17 +405,3 @@ def load_cached_network(path: str | os.PathLike[str]) -> Network:
                 }
             ),
         )
-
-
-def segments_frame(network: Network) -> pd.DataFrame:
-    """The road pieces as a table (for output layers and reference checks)."""
-    return pd.DataFrame(
-        {
-            "u": network.seg_u,
-            "v": network.seg_v,
-            "highway": network.seg_highway,
-            "length_m": network.seg_length_m,
-            "forward_s": network.seg_forward_s,
-            "backward_s": network.seg_backward_s,
-        }
-    )
