@@ -31,7 +31,6 @@ from coverage.network import (
     load_cached_network,
     prepare_network,
     save_network,
-    segments_frame,
 )
 from coverage.osm import roads_from_osm
 from coverage.profiles import load_profile
@@ -230,13 +229,6 @@ def test_urban_area_gives_urban_speeds(mwali_roads, mwali_boundary, car, car_edg
     network = prepare_network(mwali_roads, car, urban_area=mwali_boundary)
     kph = car_edges["highway"].map(car.urban_kph).to_numpy()
     np.testing.assert_allclose(network.seg_forward_s, car_edges["length_m"].to_numpy() * 3.6 / kph, rtol=1e-12)
-
-
-def test_segments_frame(mwali_network):
-    frame = segments_frame(mwali_network)
-    assert list(frame.columns) == ["u", "v", "highway", "length_m", "forward_s", "backward_s"]
-    assert len(frame) == mwali_network.n_segments
-    np.testing.assert_array_equal(frame["backward_s"], mwali_network.seg_backward_s)
 
 
 # --- components ----------------------------------------------------------------------------
