@@ -42,42 +42,11 @@ import pandas as pd
 import shapely
 
 from coverage._errors import InputError, NetworkUnavailableError
+from coverage.profiles import HIGHWAY_RANK
 from coverage.roads import Roads, make_roads
 
 logger = logging.getLogger(__name__)
 
-#: OSM highway classes from the highest to the lowest, to break ties in merged edges.
-HIGHWAY_RANK = (
-    "motorway",
-    "motorway_link",
-    "trunk",
-    "trunk_link",
-    "primary",
-    "primary_link",
-    "secondary",
-    "secondary_link",
-    "tertiary",
-    "tertiary_link",
-    "unclassified",
-    "residential",
-    "living_street",
-    "road",
-    "busway",
-    "service",
-    "track",
-    "escape",
-    "raceway",
-    "bus_guideway",
-    "pedestrian",
-    "cycleway",
-    "bridleway",
-    "footway",
-    "path",
-    "steps",
-    "corridor",
-    "via_ferrata",
-    "ladder",
-)
 
 #: OSM access values from the most to the least restrictive.
 ACCESS_RANK = (

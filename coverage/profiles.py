@@ -46,40 +46,40 @@ logger = logging.getLogger(__name__)
 #: Folder of the profiles shipped with the project (the repository's ``data/profiles``).
 PROFILES_DIR = DATA_DIR / "profiles"
 
-#: OSM ``highway`` values a profile may give a speed for (roads, links and paths).
-KNOWN_HIGHWAY_CLASSES = frozenset(
-    {
-        "motorway",
-        "motorway_link",
-        "trunk",
-        "trunk_link",
-        "primary",
-        "primary_link",
-        "secondary",
-        "secondary_link",
-        "tertiary",
-        "tertiary_link",
-        "unclassified",
-        "residential",
-        "living_street",
-        "service",
-        "road",
-        "track",
-        "busway",
-        "bus_guideway",
-        "escape",
-        "raceway",
-        "footway",
-        "path",
-        "pedestrian",
-        "steps",
-        "cycleway",
-        "bridleway",
-        "corridor",
-        "via_ferrata",
-        "ladder",
-    }
+#: OSM ``highway`` values a profile may give a speed for (roads, links and paths),
+#: from the highest class to the lowest (the order breaks ties between merged edges).
+HIGHWAY_RANK = (
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
+    "road",
+    "busway",
+    "service",
+    "track",
+    "escape",
+    "raceway",
+    "bus_guideway",
+    "pedestrian",
+    "cycleway",
+    "bridleway",
+    "footway",
+    "path",
+    "steps",
+    "corridor",
+    "via_ferrata",
+    "ladder",
 )
+KNOWN_HIGHWAY_CLASSES = frozenset(HIGHWAY_RANK)
 
 #: Speeds above this (km/h) are rejected in a profile: they are typing errors (m/s, mph...).
 MAX_PROFILE_SPEED_KPH = 200.0
