@@ -424,57 +424,37 @@ def _count_per_unit(target: Target, analysis: Analysis) -> CheckResult:
 
 
 def _ratio(target: Target, analysis: Analysis, classes: gpd.GeoDataFrame | None) -> CheckResult:
-    result = _ratio_for(target, analysis, classes, unit=None)
+    places = _in_zones(_demand(analysis, classes)[0], target.zones)
+    chosen = _facilities_of(analysis, target.facility_kinds)
+    result = _ratio_for(target, places, chosen)
     if analysis.zones is None or result.status == CANNOT:
         return result
+    lon, lat = chosen.geometry.x.to_numpy(), chosen.geometry.y.to_numpy()
     rows = []
-    for unit in analysis.zones["zone"]:
-        part = _ratio_for(target, analysis, classes, unit=unit)
+    for unit, outline in zip(analysis.zones["zone"], analysis.zones.geometry, strict=True):
+        part = _ratio_for(target, places[places["zone"] == unit], chosen[shapely.contains_xy(outline, lon, lat)])
         rows.append({"unit": unit, "have": part.measured, "required": part.required, "status": part.status})
     return dataclasses.replace(result, by_unit=pd.DataFrame(rows))
 
 
-def _ratio_for(
-    target: Target, analysis: Analysis, classes: gpd.GeoDataFrame | None, *, unit: str | None
-) -> CheckResult:
-    """The ratio target over the whole region, or over one admin unit."""
-    places, _ = _demand(analysis, classes)
-    places = _in_zones(places, target.zones)
-    chosen = _facilities_of(analysis, target.facility_kinds)
-    if unit is not None and analysis.zones is not None:
-        places = places[places["zone"] == unit]
-        outline = analysis.zones.loc[analysis.zones["zone"] == unit].geometry.iloc[0]
-        chosen = chosen[shapely.contains_xy(outline, chosen.geometry.x.to_numpy(), chosen.geometry.y.to_numpy())]
+def _ratio_for(target: Target, places: pd.DataFrame, chosen: gpd.GeoDataFrame) -> CheckResult:
+    """The ratio target for some places and the facilities that serve them."""
     population = float(places["population"].fillna(0).sum())
-    facilities = pd.DataFrame(chosen.drop(columns="geometry"))
-    if target.per_population_range is not None:
-        low, high = target.per_population_range
-        # one per `high` people is the least the range allows; one per `low` the most
-        strict = check_ratio_to_population(
-            facilities,
-            target=target.id,
-            population=population,
-            resource=target.resource or "count",
-            per_population=low,
-            population_multiplier=target.population_multiplier,
-        )
-        lenient = check_ratio_to_population(
-            facilities,
-            target=target.id,
-            population=population,
-            resource=target.resource or "count",
-            per_population=high,
-            population_multiplier=target.population_multiplier,
-        )
-        return dataclasses.replace(
-            lenient,
-            detail=f"{lenient.detail}; range 1 per {low:,.0f}–{high:,.0f}: {strict.required:.1f}–{lenient.required:.1f} needed",
-        )
-    return check_ratio_to_population(
-        facilities,
+    high = target.per_population_range[1] if target.per_population_range else float(target.per_population or 1)
+    result = check_ratio_to_population(
+        pd.DataFrame(chosen.drop(columns="geometry")),
         target=target.id,
         population=population,
         resource=target.resource or "count",
-        per_population=float(target.per_population or 1),
+        per_population=high,
         population_multiplier=target.population_multiplier,
+    )
+    if target.per_population_range is None or result.required is None:
+        return result
+    # a range "1 per 30k–100k" passes at its lenient end (one per 100k); report what the strict end asks too
+    low = target.per_population_range[0]
+    strict = population * target.population_multiplier / low
+    return dataclasses.replace(
+        result,
+        detail=f"{result.detail}; range 1 per {low:,.0f}–{high:,.0f}: {strict:.1f}–{result.required:.1f} needed",
     )
