@@ -373,7 +373,8 @@ def facilities_from_osm(path: str | os.PathLike[str], *, boundary: shapely.Geome
     -------
     geopandas.GeoDataFrame
         WGS84 points; polygons are reduced to a point inside. Columns ``id``
-        (``"node/123"``, ``"way/456"``), ``name`` (the OSM ``name``, else ``name:zh``),
+        (``"node/123"``, ``"way/456"``), ``name`` (the OSM ``name``, else ``name:zh``, else
+        ``"<kind> <id> (unnamed)"``),
         ``name_zh``, ``kind`` (``hospital``, ``clinic``,
         ``doctors``, ``ems``), ``osm_tags`` (the source tags as ``k=v; ...``).
     """
@@ -391,7 +392,8 @@ def facilities_from_osm(path: str | os.PathLike[str], *, boundary: shapely.Geome
         rows.append(
             {
                 "id": f"{osm_type}/{osm_id}",
-                "name": tags.get("name") or tags.get("name:zh") or "",
+                # an unnamed facility still needs a label a planner can look up
+                "name": tags.get("name") or tags.get("name:zh") or f"{kinds[0]} {osm_type}/{osm_id} (unnamed)",
                 "name_zh": tags.get("name:zh") or "",
                 "kind": kinds[0],
                 "osm_tags": "; ".join(f"{k}={v}" for k, v in sorted(tags.items())),

@@ -669,3 +669,11 @@ def test_facility_rings_the_area_assembler_rejects_are_kept(tmp_path):
     assert shapely.Polygon([nodes[5], nodes[6], nodes[7]]).contains(frame.geometry["way/202"])
     assert shapely.Polygon([nodes[8], nodes[9], nodes[10]]).contains(frame.geometry["way/203"])
     assert shapely.LineString([nodes[11], nodes[12]]).distance(frame.geometry["way/204"]) < 1e-12
+
+
+def test_unnamed_facilities_get_a_readable_label():
+    facilities = facilities_from_osm(COMOROS_PBF)
+    assert (facilities["name"].str.len() > 0).all()
+    unnamed = facilities[facilities["name"].str.endswith("(unnamed)")]
+    assert len(unnamed) > 0
+    assert all(f"{row.kind} {row.id}" in row.name for row in unnamed.itertuples())
