@@ -37,7 +37,7 @@ from coverage.checks import (
 from coverage.network import length_network
 from coverage.routing import nearest_facility, reach_points
 from coverage.snapping import attach_points
-from coverage.standards import Standard, Target
+from coverage.standards import ALL_ZONES, Standard, Target
 from coverage.zones import read_zone_classes, zone_classes_from_population
 
 logger = logging.getLogger(__name__)
@@ -111,6 +111,31 @@ class Assessment:
             ],
         }
 
+    @property
+    def primary_analysis(self) -> Analysis:
+        """The analysis of the standard's first travel-time target (its main circle), else the base analysis."""
+        for target in self.standard.targets:
+            if target.kind == "travel_time" and _analysis_key(target) in self.analyses:
+                return self.analyses[_analysis_key(target)]
+        return next(iter(self.analyses.values()))
+
+    def travel_limits(self, analysis: Analysis, places: gpd.GeoDataFrame) -> np.ndarray:
+        """Minutes of travel each place is allowed by the travel-time targets measured on ``analysis``.
+
+        A place in several targets' zones gets the strictest; a target's dispatch delay
+        is taken off its threshold. NaN where no target of that analysis applies.
+        """
+        classes = zone_class_of(places, self.zone_classes)
+        limits = np.full(len(places), np.nan)
+        for target in self.standard.targets:
+            key = _analysis_key(target)
+            if target.kind != "travel_time" or target.minutes is None or self.analyses.get(key) is not analysis:
+                continue
+            applies = np.ones(len(places), dtype=bool) if ALL_ZONES in target.zones else np.isin(classes, target.zones)
+            limit = float(target.minutes) - target.delay_minutes
+            limits[applies] = np.fmin(limits[applies], limit)
+        return limits
+
 
 def _in_zones(frame: pd.DataFrame, zones: Sequence[str]) -> pd.DataFrame:
     if "all" in zones:
@@ -118,7 +143,7 @@ def _in_zones(frame: pd.DataFrame, zones: Sequence[str]) -> pd.DataFrame:
     return frame[frame["zone_class"].isin(zones)]
 
 
-def _zone_class_of(points: gpd.GeoDataFrame, classes: gpd.GeoDataFrame | None) -> np.ndarray:
+def zone_class_of(points: gpd.GeoDataFrame, classes: gpd.GeoDataFrame | None) -> np.ndarray:
     """Zone class of each point; points in no populated block are rural, and all are rural without classes."""
     result = np.full(len(points), "rural", dtype=object)
     if classes is None or classes.empty or points.empty:
@@ -272,11 +297,11 @@ def _facilities_of(analysis: Analysis, kinds: Sequence[str]) -> gpd.GeoDataFrame
 
 def _demand(analysis: Analysis, classes: gpd.GeoDataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cells (or villages when there is no raster) and villages, with their zone class."""
-    villages = analysis.villages.assign(zone_class=_zone_class_of(analysis.villages, classes))
+    villages = analysis.villages.assign(zone_class=zone_class_of(analysis.villages, classes))
     cells = analysis.cells
     if cells is None or cells.empty:
         return villages, villages
-    return cells.assign(zone_class=_zone_class_of(cells, classes)), villages
+    return cells.assign(zone_class=zone_class_of(cells, classes)), villages
 
 
 def _travel_time(

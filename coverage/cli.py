@@ -13,9 +13,13 @@ import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coverage import __version__
 from coverage._errors import CoverageError, InputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 logger = logging.getLogger("coverage")
 
@@ -70,6 +74,29 @@ examples:
 exit status:
   0 every target met (or could not be evaluated); 1 a target missed and
   --fail-on-miss given; 2 bad input or another error
+"""
+
+MAP_EPILOG = """\
+outputs:
+  --out FILE      one HTML file (default maps/coverage.html). Layers: isochrone
+                  bands, people outside the circle, admin units by covered
+                  share, villages covered / not (click for name, population,
+                  nearest facility, minutes, off-network flag), facilities by
+                  kind, candidate sites. Self-contained: opens with no network,
+                  only the basemap tiles are fetched.
+  --png FILE      the same gaps as a static A4 picture for printed reports
+
+examples:
+  facility-coverage map
+      the default region, 10/15/30 minutes by car, to maps/coverage.html
+  facility-coverage map --standard kaijiang county.osm.pbf --population pop.tif \\
+      --out maps/kaijiang.html --png maps/kaijiang.png
+      villages judged by the plan's thresholds (central / urban / rural)
+  facility-coverage map --sites out/sites/sites.gpkg --basemap none
+      with the candidate sites of 'facility-coverage site', no basemap
+
+exit status:
+  0 success; 2 bad input or another error (an earlier map is left intact)
 """
 
 EXIT_MISSED = 1
@@ -192,6 +219,18 @@ def add_region_options(parser: argparse.ArgumentParser) -> None:
     runtime.add_argument("--no-cache", action="store_true", help="neither read nor write the prepared-network cache")
 
 
+def add_zone_class_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """The planner's own zone classes, for commands that apply a standard."""
+    parser.add_argument(
+        "--zone-classes",
+        metavar="FILE",
+        help="your central / urban / rural polygons (default: derived from --population by the standard's densities)",
+    )
+    parser.add_argument(
+        "--zone-class-column", default="zone_class", metavar="COL", help="their class column (default: %(default)s)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``facility-coverage`` command."""
     parser = argparse.ArgumentParser(
@@ -256,19 +295,69 @@ def build_parser() -> argparse.ArgumentParser:
         help="standard preset (see 'facility-coverage standards list') or TOML file; repeatable (default: all presets)",
     )
     add_region_options(check)
-    check.add_argument(
-        "--zone-classes",
-        metavar="FILE",
-        help="your central / urban / rural polygons (default: derived from --population by the standard's densities)",
-    )
-    check.add_argument(
-        "--zone-class-column", default="zone_class", metavar="COL", help="their class column (default: %(default)s)"
-    )
+    add_zone_class_options(check)
     check.add_argument(
         "--lang", choices=["zh", "en"], default="en", help="language of the printed table (default: %(default)s)"
     )
     check.add_argument("--fail-on-miss", action="store_true", help="exit with status 1 when any target is missed")
     check.add_argument("--out", default="out", metavar="DIR", help="output folder (default: %(default)s)")
+
+    map_ = commands.add_parser(
+        "map",
+        help="draw the coverage map: one self-contained HTML file, and a PNG for print",
+        description=textwrap.dedent(
+            """\
+            Draw the coverage map of a region.
+
+            Runs the analysis (or, with --standard, the standard's checks) and writes
+            one HTML file a planner can open offline and send: layers to toggle, a
+            legend, a scale bar and the data credits. Names from OSM and your files are
+            always shown as text. With --standard, each village is judged by the
+            threshold its zone class has in the plan, and the targets are listed with
+            pass or fail; the standard's main circle then sets the profile, direction
+            and thresholds, and the method options are not used."""
+        ),
+        epilog=MAP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[verbosity],
+    )
+    add_region_options(map_)
+    add_method_options(map_)
+    drawing = map_.add_argument_group("map")
+    drawing.add_argument("--standard", metavar="NAME|FILE", help="judge villages by this standard and list its targets")
+    add_zone_class_options(drawing)
+    drawing.add_argument("--sites", metavar="FILE", help="candidate sites to show (sites.gpkg or sites.csv of 'site')")
+    drawing.add_argument(
+        "--covered-minutes",
+        type=float,
+        metavar="T",
+        help="threshold that makes a village covered (default: the largest of --minutes)",
+    )
+    drawing.add_argument("--title", metavar="TEXT", help="map title (default: the region's name)")
+    drawing.add_argument(
+        "--basemap",
+        default="osm",
+        metavar="osm|none|URL",
+        help="background tiles: osm, none, or a tile URL with {z}/{x}/{y} (default: %(default)s)",
+    )
+    drawing.add_argument("--basemap-attribution", metavar="TEXT", help="credit line of a tile URL given as --basemap")
+    drawing.add_argument(
+        "--self-contained",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="inline the map's JavaScript and CSS so it opens with no network (default: on)",
+    )
+    drawing.add_argument(
+        "--simplify-m",
+        type=float,
+        default=20.0,
+        metavar="M",
+        help="simplify polygons to this tolerance, in metres, to keep the file small (default: %(default)s)",
+    )
+    drawing.add_argument(
+        "--out", default="maps/coverage.html", metavar="FILE", help="HTML file to write (default: %(default)s)"
+    )
+    drawing.add_argument("--png", metavar="FILE", help="also draw a static PNG map for printing")
 
     standards = commands.add_parser(
         "standards",
@@ -420,6 +509,80 @@ def _run_check(args: argparse.Namespace) -> int:
     return EXIT_MISSED if (missed and args.fail_on_miss) else EXIT_OK
 
 
+def _run_map(args: argparse.Namespace) -> int:
+    from coverage.analysis import analyze
+    from coverage.assessment import Assessment, assess
+    from coverage.maps import coverage_map, save_map
+    from coverage.standards import load_standard
+    from coverage.static_map import draw_static_map
+
+    started = time.perf_counter()
+    out = Path(args.out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        msg = f"--out {out}: the map is written as HTML; give a file name ending in .html"
+        raise InputError(msg)
+    if args.png and Path(args.png).suffix.lower() != ".png":
+        msg = f"--png {args.png}: give a file name ending in .png"
+        raise InputError(msg)
+    sites = _read_sites(args.sites) if args.sites else None
+    assessment: Assessment | None = None
+    if args.standard:
+        standard = load_standard(args.standard)
+        bar = _StepBar(len(standard.targets) + 3, enabled=sys.stderr.isatty() and not args.quiet)
+        try:
+            assessment = assess(
+                standard,
+                zone_classes=args.zone_classes,
+                zone_class_column=args.zone_class_column,
+                progress=bar,
+                **_analysis_inputs(args),
+            )
+        finally:
+            bar.close()
+        analysis = assessment.primary_analysis
+    else:
+        bar = _StepBar(8, enabled=sys.stderr.isatty() and not args.quiet)
+        try:
+            analysis = analyze(
+                **_analysis_inputs(args),  # type: ignore[arg-type]
+                profile=args.profile,
+                direction=args.direction,
+                minutes=args.minutes,
+                kinds=args.kinds,
+                ems=args.ems,
+                buffer_m=args.buffer_m,
+                per_facility_isochrones=False,
+                progress=bar,
+            )
+        finally:
+            bar.close()
+    options = {"assessment": assessment, "sites": sites, "minutes": args.covered_minutes, "title": args.title}
+    m = coverage_map(
+        analysis,
+        **options,
+        basemap=args.basemap,
+        basemap_attribution=args.basemap_attribution,
+        simplify_m=args.simplify_m,
+    )
+    size = save_map(m, out, self_contained=args.self_contained)
+    written = [f"{out} ({size / 1e6:.1f} MB)"]
+    if args.png:
+        draw_static_map(analysis, args.png, **options, simplify_m=args.simplify_m)
+        written.append(str(args.png))
+    if not args.quiet:
+        print(f"wrote {', '.join(written)} in {time.perf_counter() - started:.1f} s")
+        print(analysis.attribution)
+    return EXIT_OK
+
+
+def _read_sites(path: str) -> gpd.GeoDataFrame:
+    """Candidate sites from the site command's sites.gpkg (layer sites) or sites.csv, or any point file."""
+    from coverage.points import read_points
+
+    layer = "sites" if Path(path).suffix.lower() == ".gpkg" else None
+    return read_points(path, layer=layer, id_column="site_id" if layer else None, what="candidate sites")
+
+
 def _run_standards(args: argparse.Namespace) -> int:
     from coverage.standards import list_standards, load_standard
 
@@ -461,7 +624,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
-    handlers = {"analyze": _run_analyze, "check": _run_check, "standards": _run_standards, "profiles": _run_profiles}
+    handlers = {
+        "analyze": _run_analyze,
+        "check": _run_check,
+        "map": _run_map,
+        "standards": _run_standards,
+        "profiles": _run_profiles,
+    }
     if args.command is None:
         parser.print_help()
         return EXIT_ERROR

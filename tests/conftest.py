@@ -60,3 +60,39 @@ def mwali_places(mwali_boundary):
     from coverage.osm import places_from_osm
 
     return places_from_osm(COMOROS_PBF, boundary=mwali_boundary)
+
+
+#: Text from OSM or a user's file that a careless page would run as markup.
+HOSTILE_NAME = '<img src=x onerror="window.__xss=1">'
+HOSTILE_KIND = "</script><script>window.__xss=2</script>"
+
+
+@pytest.fixture(scope="session")
+def hostile_analysis(tmp_path_factory, mwali_boundary, mwali_facilities, mwali_places):
+    """Mwali with admin units and the population raster, where one village and one facility kind carry markup."""
+    from coverage.analysis import analyze
+
+    villages = mwali_places.copy()
+    villages.loc[villages.index[0], "name"] = HOSTILE_NAME
+    facilities = mwali_facilities.drop(columns=["osm_tags"], errors="ignore").copy()
+    facilities.loc[facilities.index[0], "kind"] = HOSTILE_KIND
+    return analyze(
+        COMOROS_PBF,
+        facilities=facilities,
+        villages=villages,
+        boundary=mwali_boundary,
+        population=COMOROS_RASTER,
+        zones=COMOROS_ADMIN,
+        zones_name_column="name",
+        zones_where="admin_level == '8'",
+        minutes=[10, 15, 30],
+        per_facility_isochrones=False,
+        cache_dir=tmp_path_factory.mktemp("cache"),
+    )
+
+
+@pytest.fixture(scope="session")
+def hostile_map(hostile_analysis):
+    from coverage.maps import coverage_map
+
+    return coverage_map(hostile_analysis, basemap="osm")

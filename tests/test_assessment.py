@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 
-from coverage.assessment import assess
+from coverage.assessment import assess, zone_class_of
 from coverage.checks import CANNOT, FAIL, PASS
 from coverage.cli import main
 from coverage.standards import list_standards, load_standard
@@ -231,3 +232,18 @@ def test_villages_outside_counts_villages_not_cells(assessments):
     analysis = next(iter(assessment.analyses.values()))
     assert 0 <= result.shortfall["villages_outside"] <= len(analysis.villages)
     assert "places_outside" not in result.shortfall
+
+
+def test_travel_limits_follow_the_zone_classes(assessments):
+    assessment = assessments["suizhou"]
+    analysis = assessment.primary_analysis
+    # suizhou's first travel-time target is the EMS circle: ambulance, from the station
+    assert (analysis.profile.name, analysis.direction) == ("ambulance", "from_facility")
+    villages = analysis.villages
+    limits = assessment.travel_limits(analysis, villages)
+    classes = zone_class_of(villages, assessment.zone_classes)
+    expected = {"central": 10.0, "urban": 15.0, "rural": 30.0}
+    assert list(limits) == [expected[c] for c in classes]
+    # the base analysis (car, all facilities) measures no travel-time target of suizhou
+    base = assessment.analyses[("car", "to_facility", ())]
+    assert np.isnan(assessment.travel_limits(base, base.villages)).all()

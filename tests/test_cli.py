@@ -142,3 +142,36 @@ def test_quiet_works_before_or_after_the_command(tmp_path, mwali_file, cache_dir
     argv = ["-q", *args] if position == "before" else [*args, "-q"]
     assert main(argv) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_map_writes_the_html_and_the_png(tmp_path, mwali_file, cache_dir, capsys):
+    out = tmp_path / "maps" / "mwali.html"
+    png = tmp_path / "maps" / "mwali.png"
+    args = ["map", str(COMOROS_PBF), "--boundary", str(mwali_file), "--cache-dir", str(cache_dir)]
+    assert main([*args, "--minutes", "15,30", "--out", str(out), "--png", str(png), "--basemap", "none"]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "OpenStreetMap contributors" in page
+    assert "<script src=" not in page  # self-contained
+    assert "Isochrone band 0–15 min" in page
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    printed = capsys.readouterr().out
+    assert f"wrote {out} (" in printed
+    assert "MB)" in printed
+
+
+def test_map_refuses_bad_outputs_before_running(tmp_path, capsys):
+    earlier = tmp_path / "map.html"
+    earlier.write_text("earlier map", encoding="utf-8")
+    assert main(["map", "--out", str(tmp_path / "map.pdf")]) == 2
+    assert "ending in .html" in capsys.readouterr().err
+    assert main(["map", "--out", str(earlier), "--png", str(tmp_path / "map.jpg")]) == 2
+    assert "ending in .png" in capsys.readouterr().err
+    assert earlier.read_text(encoding="utf-8") == "earlier map"
+
+
+def test_map_help_reads_like_a_manual(capsys):
+    with pytest.raises(SystemExit):
+        main(["map", "--help"])
+    text = capsys.readouterr().out
+    for words in ("--standard", "--sites", "--basemap", "--no-self-contained", "--png", "examples:", "exit status:"):
+        assert words in text
