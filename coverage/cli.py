@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from coverage import __version__
 from coverage._errors import CoverageError, InputError
+from coverage.report_cli import HANDLERS as REPORT_HANDLERS
+from coverage.report_cli import add_report_commands
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -379,6 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
         "action", choices=["list", "show"], help="list: names and descriptions; show: the TOML text of NAME"
     )
     profiles.add_argument("name", nargs="?", help="profile name (for show)")
+    add_report_commands(commands, [verbosity])
     return parser
 
 
@@ -630,6 +633,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "map": _run_map,
         "standards": _run_standards,
         "profiles": _run_profiles,
+        **REPORT_HANDLERS,
     }
     if args.command is None:
         parser.print_help()

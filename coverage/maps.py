@@ -83,7 +83,7 @@ _CSS = """
   max-width: calc(100% - 420px); }
 .fc-title h1 { font-size: 15px; margin: 0 0 2px 0; }
 .fc-legend { position: absolute; bottom: 24px; right: 10px; z-index: 1000; max-width: 300px;
-  max-height: 70%; overflow-y: auto; }
+  max-height: 45%; overflow-y: auto; }
 .fc-legend h2 { font-size: 12px; margin: 6px 0 2px 0; }
 .fc-legend ul { list-style: none; margin: 0; padding: 0; }
 .fc-legend li { display: flex; align-items: center; gap: 6px; margin: 1px 0; }
@@ -200,6 +200,31 @@ class _Attribution(MacroElement):
         self.text = _script_json(html.escape(text))
 
 
+class _FitOnLoad(MacroElement):
+    """Fit the map again once the page is laid out.
+
+    A map inside an ``iframe srcdoc`` (e.g. in a report) can run before its frame
+    has a size, and Leaflet then fits to an empty box, at the deepest zoom.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        window.addEventListener('load', function () {
+            {{ this._parent.get_name() }}.invalidateSize();
+            {{ this._parent.get_name() }}.fitBounds({{ this.bounds }}, {{ this.options }});
+        });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]], options: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "FitOnLoad"
+        self.bounds = json.dumps(bounds)
+        self.options = json.dumps(options)
+
+
 def _root(m: folium.Map) -> Figure:
     return cast(Figure, m.get_root())
 
@@ -302,7 +327,10 @@ def new_map(
     )
     m.add_child(_Attribution(attribution))
     # room for the title above and the layer control and legend on the right
-    m.fit_bounds([[south, west], [north, east]], padding_top_left=(10, 70), padding_bottom_right=(320, 10))
+    corners = [[south, west], [north, east]]
+    padding = {"paddingTopLeft": [10, 70], "paddingBottomRight": [320, 10]}
+    m.fit_bounds(corners, padding_top_left=(10, 70), padding_bottom_right=(320, 10))
+    m.add_child(_FitOnLoad(corners, padding))
     return m
 
 
@@ -577,6 +605,7 @@ def coverage_map(
     basemap: str = "osm",
     basemap_attribution: str | None = None,
     simplify_m: float = DEFAULT_SIMPLIFY_M,
+    extra_layers: Sequence[folium.map.Layer] = (),
 ) -> folium.Map:
     """The coverage map of an analysis, as a folium Map (shown inline in notebooks).
 
@@ -598,6 +627,9 @@ def coverage_map(
         See :func:`new_map`.
     simplify_m : float
         Polygons are simplified to this tolerance in metres.
+    extra_layers : sequence of folium layers
+        More layers to draw and list in the layer control (e.g. a
+        :class:`DataLayer` of the villages changed since a previous run).
 
     Returns
     -------
@@ -678,6 +710,8 @@ def coverage_map(
                 ],
             )
         )
+    for extra in extra_layers:
+        extra.add_to(m)
     add_legend(m, legend)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     return m
