@@ -26,8 +26,9 @@ import pytest
 from coverage.history import list_runs, open_history, village_status
 from coverage.network import file_sha256
 from coverage.osm import facilities_from_osm
-from coverage.report import REPORT_HTML, ReportResult, run_report, trend_svg, uncovered_table
+from coverage.report import REPORT_HTML, ReportResult, run_report, uncovered_table
 from coverage.report_cli import HANDLERS, add_report_commands
+from coverage.report_page import trend_svg
 from coverage.runconfig import load_run_config
 from tests.conftest import COMOROS_PBF, COMOROS_RASTER, INPUT, REPO
 
@@ -502,7 +503,7 @@ def test_a_village_exactly_on_the_circle_is_covered():
 
 def _page(language: str):
     from coverage.history import compare_statuses
-    from coverage.report import ReportPage
+    from coverage.report_page import ReportPage
 
     def statuses(covered: bool) -> pd.DataFrame:
         return pd.DataFrame(
@@ -577,7 +578,7 @@ def _page(language: str):
 
 
 def test_the_page_speaks_chinese_when_asked():
-    from coverage.report import WORDS, render_report
+    from coverage.report_page import WORDS, render_report
 
     assert WORDS["en"].keys() == WORDS["zh"].keys()
     page = render_report(_page("zh"))
