@@ -25,6 +25,7 @@ from coverage.analysis import Analysis
 
 if TYPE_CHECKING:
     from coverage.assessment import Assessment
+    from coverage.siting import SitingResult
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,8 @@ def write_json(data: dict[str, Any], path: str | os.PathLike[str]) -> None:
         handle.write("\n")
 
 
-def _for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy whose text columns are pandas strings, which GeoPackage layers store as TEXT."""
     frame = frame.copy()
     for column in frame.columns:
         if column != "geometry" and frame[column].dtype == object:
@@ -130,7 +132,7 @@ def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> dict[s
     }
     with staged(out_dir) as staging:
         for layer, frame in layers.items():
-            _for_gpkg(frame).to_file(staging / GPKG_NAME, layer=layer, driver="GPKG")
+            for_gpkg(frame).to_file(staging / GPKG_NAME, layer=layer, driver="GPKG")
         write_csv(villages_table(analysis), staging / VILLAGES_CSV)
         write_csv(analysis.zone_table(), staging / ZONES_CSV)
         write_json(analysis.summary(), staging / SUMMARY_JSON)
@@ -149,3 +151,41 @@ def write_assessment(assessment: Assessment, out_dir: str | os.PathLike[str]) ->
         write_json(assessment.as_dict(), staging / STANDARDS_JSON)
         write_csv(table, staging / STANDARDS_CSV)
     return {name: Path(out_dir) / name for name in (STANDARDS_JSON, STANDARDS_CSV)}
+
+
+SITES_GPKG = "sites.gpkg"
+SITES_CSV = "sites.csv"
+TRADEOFF_CSV = "tradeoff.csv"
+SITING_JSON = "siting.json"
+
+
+def write_sites(result: SitingResult, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``sites.gpkg``, ``sites.csv``, ``siting.json`` (and ``tradeoff.csv``) into ``out_dir``, all or nothing.
+
+    The GeoPackage has the layers ``sites`` (the chosen sites, WGS84), ``tradeoff``
+    (a table without geometry, when computed) and ``unreachable`` (demand points no
+    site can reach, when there are any). ``sites.csv`` opens in Excel with Chinese
+    text intact (UTF-8 with a byte-order mark).
+
+    Returns
+    -------
+    dict
+        File name to path of what was written.
+    """
+    names = [SITES_GPKG, SITES_CSV, SITING_JSON]
+    import pyogrio
+
+    with staged(out_dir) as staging:
+        gpkg = staging / SITES_GPKG
+        for_gpkg(result.sites).to_file(gpkg, layer="sites", driver="GPKG")
+        if result.tradeoff is not None:
+            pyogrio.write_dataframe(result.tradeoff, gpkg, layer="tradeoff", driver="GPKG", append=False)
+            write_csv(result.tradeoff, staging / TRADEOFF_CSV)
+            names.append(TRADEOFF_CSV)
+        if len(result.unreachable):
+            for_gpkg(result.unreachable).to_file(gpkg, layer="unreachable", driver="GPKG")
+        write_csv(pd.DataFrame(result.sites.drop(columns="geometry")), staging / SITES_CSV)
+        write_json(result.summary(), staging / SITING_JSON)
+    written = {name: Path(out_dir) / name for name in names}
+    logger.info("wrote %s", ", ".join(str(p) for p in written.values()))
+    return written

@@ -56,7 +56,7 @@ from coverage.history import (
 )
 from coverage.maps import COVERED_COLOUR, UNCOVERED_COLOUR, DataLayer, coverage_map, feature, map_html
 from coverage.network import file_sha256
-from coverage.outputs import write_csv, write_json
+from coverage.outputs import for_gpkg, write_csv, write_json
 from coverage.report_page import ReportPage, render_report
 from coverage.runconfig import RunConfig, load_run_config
 from coverage.static_map import draw_static_map
@@ -733,14 +733,6 @@ def _change_of_each(statuses: pd.DataFrame, changes: RunDiff | None) -> list[str
     return [kinds.get(i, "still_covered") for i in statuses["id"]]
 
 
-def _for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    frame = frame.copy()
-    for column in frame.columns:
-        if column != "geometry" and frame[column].dtype == object:
-            frame[column] = frame[column].astype("string")
-    return frame
-
-
 def _write_gpkg(
     analysis: Analysis,
     statuses: pd.DataFrame,
@@ -767,7 +759,7 @@ def _write_gpkg(
         "isochrones": analysis.isochrones,
     }
     for layer, frame in layers.items():
-        _for_gpkg(frame).to_file(path, layer=layer, driver="GPKG")
+        for_gpkg(frame).to_file(path, layer=layer, driver="GPKG")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -284,3 +284,104 @@ def travel_time_table(
         cutoff_minutes,
     )
     return result
+
+
+#: Largest number of float64 cells held by one dense block of :func:`pair_seconds` (32 MB).
+CHUNK_CELLS = 1 << 22
+
+
+def _morton_order(xy: np.ndarray) -> np.ndarray:
+    """Indices sorting points along a Z-order curve, so that chunks of them lie close together."""
+    if len(xy) == 0:
+        return np.zeros(0, dtype=np.int64)
+    span = np.maximum(np.ptp(xy, axis=0), 1e-9)
+    q = ((xy - xy.min(axis=0)) / span * 65535).astype(np.uint64)
+
+    def spread(v: np.ndarray) -> np.ndarray:
+        v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
+        v = (v | (v << np.uint64(4))) & np.uint64(0x0F0F0F0F)
+        v = (v | (v << np.uint64(2))) & np.uint64(0x33333333)
+        return (v | (v << np.uint64(1))) & np.uint64(0x55555555)
+
+    return np.argsort(spread(q[:, 0]) | (spread(q[:, 1]) << np.uint64(1)), kind="stable")
+
+
+def pair_seconds(
+    network: Network,
+    sources: Attachment,
+    targets: Attachment,
+    *,
+    direction: str = "from_facility",
+    cutoff_minutes: float,
+) -> sp.csr_matrix:
+    """Seconds between every source and every target within a cutoff, as a sparse matrix.
+
+    The same times as :func:`coverage.routing.travel_time_table` (the same
+    virtual source nodes, partial pieces, access legs and same-piece trips),
+    built for many targets: bounded searches from chunks of nearby sources, each
+    read only at the targets whose road piece the chunk reached.
+
+    Parameters
+    ----------
+    network : Network
+    sources, targets : Attachment
+        Sites (rows) and demand points (columns).
+    direction : {"from_facility", "to_facility"}
+        ``from_facility``: trips from the source to the target (EMS);
+        ``to_facility``: trips from the target to the source (reaching care).
+    cutoff_minutes : float
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        sources x targets, float64 seconds; only pairs within the cutoff are stored.
+    """
+    if direction not in DIRECTIONS:
+        msg = f"direction must be one of {DIRECTIONS}, got {direction!r}"
+        raise InputError(msg)
+    if not (np.isfinite(cutoff_minutes) and cutoff_minutes > 0):
+        msg = f"cutoff_minutes must be a positive number, got {cutoff_minutes}"
+        raise InputError(msg)
+    limit_s = cutoff_minutes * 60.0
+    n_sources, n_targets = len(sources), len(targets)
+    if n_sources == 0 or n_targets == 0:
+        return sp.csr_matrix((n_sources, n_targets), dtype=np.float64)
+    reverse = direction == "to_facility"
+    augmented, along, against = _augmented(network, sources, reverse)
+    n = network.n_nodes
+    seg = targets.segment
+    node_u, node_v = network.seg_u[seg], network.seg_v[seg]
+    via_u = _part(targets.fraction, along[seg]) + targets.access_s
+    via_v = _part(1.0 - targets.fraction, against[seg]) + targets.access_s
+    direct = _direct_pairs(sources, targets, along, against)
+    direct = direct[direct["seconds"] <= limit_s]
+    direct_source = direct["source"].to_numpy(dtype=np.int64)
+    direct_point = direct["point"].to_numpy(dtype=np.int64)
+    direct_seconds = direct["seconds"].to_numpy(dtype=np.float64)
+    chunk_size = max(1, CHUNK_CELLS // max(n + n_sources, n_targets))
+    order = _morton_order(sources.snapped_xy)
+    blocks = []
+    positions = []
+    for start in range(0, n_sources, chunk_size):
+        chunk = np.sort(order[start : start + chunk_size])
+        node_seconds = dijkstra(augmented, directed=True, indices=n + chunk, limit=limit_s)[:, :n]
+        reached = np.isfinite(node_seconds).any(axis=0)
+        mine = np.isin(direct_source, chunk)
+        columns = np.flatnonzero(reached[node_u] | reached[node_v])
+        if mine.any():
+            columns = np.union1d(columns, direct_point[mine])
+        seconds = np.minimum(
+            node_seconds[:, node_u[columns]] + via_u[columns], node_seconds[:, node_v[columns]] + via_v[columns]
+        )
+        if mine.any():
+            row = np.searchsorted(chunk, direct_source[mine])
+            col = np.searchsorted(columns, direct_point[mine])
+            seconds[row, col] = np.minimum(seconds[row, col], direct_seconds[mine])
+        rows, cols = np.nonzero(seconds <= limit_s)
+        indptr = np.searchsorted(rows, np.arange(len(chunk) + 1))
+        blocks.append(sp.csr_matrix((seconds[rows, cols], columns[cols], indptr), shape=(len(chunk), n_targets)))
+        positions.append(chunk)
+    stacked = sp.vstack(blocks, format="csr")
+    matrix = stacked[np.argsort(np.concatenate(positions))]
+    matrix.sort_indices()
+    return matrix
