@@ -13,7 +13,7 @@ import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from coverage import __version__
 from coverage._errors import CoverageError, InputError
@@ -22,6 +22,10 @@ from coverage.report_cli import add_report_commands
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
+
+    from coverage.analysis import Analysis
+    from coverage.siting import SitingResult
 
 logger = logging.getLogger("coverage")
 
@@ -99,6 +103,42 @@ examples:
 
 exit status:
   0 success; 2 bad input or another error (an earlier map is left intact)
+"""
+
+SITE_EPILOG = """\
+models:
+  mclp     the K new stations that cover the most people within T (maximal covering)
+  lscp     the fewest new stations so that everyone a candidate can reach is within T
+           (set covering); places no candidate reaches are listed, not a failure
+  backup   the K new stations that cover the most people twice within T (a second
+           station when the nearest ambulance is busy)
+  pmedian  the K new stations with the least population-weighted travel time
+
+  Solved exactly (HiGHS mixed-integer programming) within --time-limit; on very large
+  instances, or with --solver greedy, a greedy heuristic whose gap to the LP bound is
+  reported. Existing facilities stay open unless --free-existing.
+
+outputs (in --out):
+  sites.gpkg      layers sites (in order of marginal gain, with the people and
+                  villages each newly covers), tradeoff, unreachable (QGIS)
+  sites.csv       the same sites for Excel (UTF-8 with BOM)
+  tradeoff.csv    covered people for 0..K new stations (with --tradeoff K)
+  siting.json     solver status, objective, bound, gap, before/after figures
+  standards.csv   with --standard: every target before and after the new stations
+
+examples:
+  facility-coverage site --model mclp --k 2 --minutes 30
+      where should the next 2 EMS stations go to close the 30-minute gap?
+  facility-coverage site --model mclp --k 3 --candidates centres.csv --kinds clinic
+      which 3 township health centres should be upgraded (candidates: your file)
+  facility-coverage site --model lscp --minutes central=10,urban=15,*=30 \\
+      --zone-column zone_class --population pop.tif county.osm.pbf
+      plan thresholds by zone class: central city 10, other urban 15, county 30 min
+  facility-coverage map --sites out/sites/sites.gpkg
+      the chosen sites on the coverage map
+
+exit status:
+  0 success; 2 bad input or another error (nothing is written then)
 """
 
 EXIT_MISSED = 1
@@ -219,6 +259,25 @@ def add_region_options(parser: argparse.ArgumentParser) -> None:
         help="where prepared networks are cached (default: $FACILITY_COVERAGE_CACHE or ~/.cache/facility-coverage)",
     )
     runtime.add_argument("--no-cache", action="store_true", help="neither read nor write the prepared-network cache")
+
+
+def _site_minutes(text: str) -> float | dict[str, float]:
+    """``30`` or ``central=10,urban=15,*=30``."""
+    if "=" not in text:
+        return _minutes(text)[0]
+    mapping: dict[str, float] = {}
+    for part in text.split(","):
+        key, _, value = part.partition("=")
+        try:
+            minutes = float(value)
+        except ValueError:
+            msg = f"expected ZONE=MINUTES pairs like central=10,urban=15,*=30, got {part!r}"
+            raise argparse.ArgumentTypeError(msg) from None
+        if not key.strip() or minutes <= 0:
+            msg = f"expected ZONE=MINUTES with positive minutes, got {part!r}"
+            raise argparse.ArgumentTypeError(msg)
+        mapping[key.strip()] = minutes
+    return mapping
 
 
 def add_zone_class_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -360,6 +419,99 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="maps/coverage.html", metavar="FILE", help="HTML file to write (default: %(default)s)"
     )
     drawing.add_argument("--png", metavar="FILE", help="also draw a static PNG map for printing")
+
+    site = commands.add_parser(
+        "site",
+        help="candidate sites for new stations: exact location models on the travel times",
+        description=textwrap.dedent(
+            """\
+            Choose sites for new stations with a location-allocation model.
+
+            Builds one sparse coverage matrix of travel times from every candidate
+            site to every demand point (populated raster cells, or villages) on the
+            region's road network, then solves the chosen model exactly with HiGHS.
+            Candidates are road points every --spacing-m along drivable roads plus the
+            villages, or your own file; candidates off the network or in --exclude are
+            dropped and counted. The sites are listed in order of marginal gain."""
+        ),
+        epilog=SITE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[verbosity],
+    )
+    add_region_options(site)
+    siting = site.add_argument_group("siting")
+    siting.add_argument(
+        "--model", choices=["mclp", "lscp", "backup", "pmedian"], default="mclp", help="(default: %(default)s)"
+    )
+    siting.add_argument("--k", type=int, metavar="N", help="new stations to open (mclp, backup, pmedian; default 1)")
+    siting.add_argument(
+        "--minutes",
+        type=_site_minutes,
+        default=30.0,
+        metavar="T|ZONE=T,...",
+        help="threshold in minutes, or one per zone: central=10,urban=15,*=30 (* for the rest) (default: 30)",
+    )
+    siting.add_argument(
+        "--zone-column",
+        default="zone",
+        metavar="COL",
+        help="what the zones of --minutes name: zone (the admin units of --zones) or zone_class "
+        "(central / urban / rural, from --zone-classes or the population raster) (default: %(default)s)",
+    )
+    add_zone_class_options(siting)
+    siting.add_argument(
+        "--candidates", metavar="FILE", help="candidate sites (points file); default: road points and villages"
+    )
+    siting.add_argument(
+        "--spacing-m", type=float, default=1500.0, metavar="M", help="spacing of road candidates (default: %(default)s)"
+    )
+    siting.add_argument("--exclude", metavar="FILE", help="polygons where no new station may go (water, reserves...)")
+    siting.add_argument("--free-existing", action="store_true", help="let the model close existing facilities too")
+    siting.add_argument(
+        "--demand",
+        choices=["cells", "villages"],
+        help="what to cover (default: raster cells with --population, else villages)",
+    )
+    siting.add_argument(
+        "--profile", default="ambulance", metavar="NAME|FILE", help="speed profile (default: %(default)s)"
+    )
+    siting.add_argument(
+        "--direction",
+        choices=["from_facility", "to_facility"],
+        default="from_facility",
+        help="from_facility: station to place (EMS); to_facility: place to station (default: %(default)s)",
+    )
+    siting.add_argument(
+        "--kinds", type=_kinds, metavar="K,K,...", help="existing facility kinds that count (default: all)"
+    )
+    siting.add_argument("--ems", action="store_true", help="existing EMS stations only (hospitals when there are none)")
+    siting.add_argument("--tradeoff", type=int, metavar="K", help="also tabulate covered people for 0..K new stations")
+    siting.add_argument(
+        "--solver",
+        choices=["auto", "highs", "greedy"],
+        default="auto",
+        help="(default: %(default)s: HiGHS unless very large)",
+    )
+    siting.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="solver time limit in seconds (default: %(default)s)",
+    )
+    siting.add_argument(
+        "--standard",
+        action="append",
+        metavar="NAME|FILE",
+        help="also check this standard before and after the new stations (repeatable)",
+    )
+    siting.add_argument(
+        "--site-kind",
+        default="ems",
+        metavar="KIND",
+        help="facility kind of the new stations in --standard checks (default: %(default)s)",
+    )
+    siting.add_argument("--out", default="out/sites", metavar="DIR", help="output folder (default: %(default)s)")
 
     standards = commands.add_parser(
         "standards",
@@ -578,6 +730,180 @@ def _run_map(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_site(args: argparse.Namespace) -> int:
+    from coverage.analysis import analyze
+    from coverage.outputs import staged, write_csv, write_sites
+    from coverage.siting import site
+
+    started = time.perf_counter()
+    model = args.model
+    k = args.k if args.k is not None else (None if model == "lscp" else 1)
+    if model == "lscp" and args.k is not None:
+        msg = "--k does not apply to lscp, which finds the fewest stations itself; leave it out or use --model mclp"
+        raise InputError(msg)
+    bar = _StepBar(9, enabled=sys.stderr.isatty() and not args.quiet)
+    try:
+        analysis = analyze(
+            **_analysis_inputs(args),  # type: ignore[arg-type]
+            profile=args.profile,
+            direction=args.direction,
+            minutes=sorted(_threshold_values(args.minutes)),
+            kinds=args.kinds,
+            ems=args.ems,
+            per_facility_isochrones=False,
+            progress=bar,
+        )
+        if args.zone_column == "zone_class":
+            analysis = _with_zone_classes(analysis, args)
+        bar("siting")
+        result = site(
+            analysis,
+            model=model,
+            k=k,
+            minutes=args.minutes,
+            zone_column=args.zone_column,
+            candidates=args.candidates,
+            spacing_m=args.spacing_m,
+            exclude=args.exclude,
+            free_existing=args.free_existing,
+            demand=args.demand,
+            direction=args.direction,
+            time_limit_s=args.time_limit,
+            solver=args.solver,
+            tradeoff_k=args.tradeoff,
+        )
+    finally:
+        bar.close()
+    comparison = _standards_before_after(args, analysis, result.sites) if args.standard else None
+    written = write_sites(result, args.out)
+    if comparison is not None:
+        with staged(args.out) as staging:
+            for name in written:
+                (staging / name).write_bytes((Path(args.out) / name).read_bytes())
+            write_csv(comparison, staging / "standards.csv")
+        written["standards.csv"] = Path(args.out) / "standards.csv"
+    if not args.quiet:
+        _print_siting(result, comparison)
+        print(f"wrote {', '.join(str(p) for p in written.values())} in {time.perf_counter() - started:.1f} s")
+        print(analysis.attribution)
+    return EXIT_OK
+
+
+def _threshold_values(minutes: float | dict[str, float]) -> set[float]:
+    return set(minutes.values()) if isinstance(minutes, dict) else {float(minutes)}
+
+
+def _with_zone_classes(analysis: Analysis, args: argparse.Namespace) -> Analysis:
+    """The analysis with a ``zone_class`` column (central / urban / rural) on its villages and cells."""
+    import dataclasses
+
+    from coverage.assessment import zone_class_of
+    from coverage.standards import CENTRAL_DENSITY_PER_KM2
+    from coverage.zones import read_zone_classes, zone_classes_from_population
+
+    if args.zone_classes:
+        classes = read_zone_classes(args.zone_classes, column=args.zone_class_column)
+    elif args.population:
+        classes = zone_classes_from_population(args.population, central_density_per_km2=CENTRAL_DENSITY_PER_KM2)
+    else:
+        msg = "--zone-column zone_class needs the zone classes: give --zone-classes FILE or a --population raster"
+        raise InputError(msg)
+    villages = analysis.villages.assign(zone_class=zone_class_of(analysis.villages, classes))
+    cells = analysis.cells
+    if cells is not None:
+        cells = cells.assign(zone_class=zone_class_of(cells, classes))
+    return dataclasses.replace(analysis, villages=villages, cells=cells)
+
+
+def _standards_before_after(args: argparse.Namespace, analysis: Analysis, sites: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Every target of the chosen standards, with the existing facilities and with the new stations added."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from coverage.assessment import assess
+    from coverage.standards import load_standard
+
+    rows = []
+    inputs: dict[str, Any] = _analysis_inputs(args)
+    for name in args.standard:
+        standard = load_standard(name)
+        before = assess(standard, zone_classes=args.zone_classes, zone_class_column=args.zone_class_column, **inputs)
+        everything = before.analyses[("car", "to_facility", ())].facilities
+        added = gpd.GeoDataFrame(
+            {
+                "id": sites["site_id"].astype(str),
+                "name": sites["name"].astype(str),
+                "kind": args.site_kind,
+            },
+            geometry=sites.geometry.to_numpy(),
+            crs=sites.crs,
+        )
+        combined = pd.concat([everything[["id", "name", "kind", "geometry"]], added], ignore_index=True)
+        after = assess(
+            standard,
+            zone_classes=args.zone_classes,
+            zone_class_column=args.zone_class_column,
+            **{**inputs, "facilities": gpd.GeoDataFrame(combined, geometry="geometry", crs=4326)},
+        )
+        for target, old, new in zip(standard.targets, before.results, after.results, strict=True):
+            rows.append(
+                {
+                    "standard": standard.name,
+                    "target": target.id,
+                    "label_zh": target.label_zh,
+                    "label_en": target.label_en,
+                    "status_before": old.status,
+                    "measured_before": old.measured,
+                    "status_after": new.status,
+                    "measured_after": new.measured,
+                    "required": new.required,
+                    "unit": new.unit,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _print_siting(result: SitingResult, comparison: pd.DataFrame | None) -> None:
+    report = result.report
+    gap = "" if report.gap is None else f", gap {report.gap:.2%}"
+    print(
+        f"{result.model}: {len(result.sites)} new sites, solver {report.solver} {report.status}{gap} in {report.seconds:.1f} s"
+    )
+    total = result.population_total or float("nan")
+    print(
+        f"  people within the threshold: {result.population_covered_before:,.0f} -> {result.population_covered_after:,.0f}"
+        f" of {result.population_total:,.0f} ({result.population_covered_before / total:.1%} -> "
+        f"{result.population_covered_after / total:.1%}); villages {result.villages_covered_before} -> "
+        f"{result.villages_covered_after} of {result.villages_total}"
+    )
+    for row in result.sites.itertuples():
+        print(
+            f"  {row.order}. {row.name} ({row.source}, {row.lat:.5f}, {row.lon:.5f}): +{row.population_gain:,.0f} people, "
+            f"+{row.villages_gain} villages"
+        )
+    dropped = {k: v for k, v in result.dropped_candidates.items() if v}
+    if dropped:
+        print("  candidates dropped: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in dropped.items()))
+    unreachable = result.unreachable
+    if len(unreachable) and result.demand == "cells":
+        print(
+            f"  {len(unreachable):,} populated cells ({unreachable['population'].sum():,.0f} people) are beyond every "
+            "candidate's reach in time (most lie far from any road); listed in sites.gpkg, layer unreachable"
+        )
+    elif len(unreachable):
+        names = ", ".join(unreachable["name"].astype(str).head(5))
+        more = f" and {len(unreachable) - 5} more" if len(unreachable) > 5 else ""
+        print(f"  no candidate reaches {len(unreachable)} villages in time: {names}{more}")
+    if result.tradeoff is not None:
+        print(
+            "  new stations -> people covered: "
+            + "; ".join(f"{r.new_sites}: {r.population_share:.1%}" for r in result.tradeoff.itertuples())
+        )
+    if comparison is not None:
+        for row in comparison.itertuples():
+            print(f"  [{row.status_before} -> {row.status_after}] {row.standard}: {row.label_en}")
+
+
 def _read_sites(path: str) -> gpd.GeoDataFrame:
     """Candidate sites from the site command's sites.gpkg (layer sites) or sites.csv, or any point file."""
     from coverage.points import read_points
@@ -631,6 +957,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "analyze": _run_analyze,
         "check": _run_check,
         "map": _run_map,
+        "site": _run_site,
         "standards": _run_standards,
         "profiles": _run_profiles,
         **REPORT_HANDLERS,

@@ -36,7 +36,10 @@ than :data:`AUTO_MAX_NONZEROS` allows for it.
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import os
+import sys
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -339,6 +342,32 @@ def _greedy(model: str, reduced: _Reduced, k: int | None) -> _Greedy:
 # --------------------------------------------------------------------------- HiGHS
 
 
+
+def _quiet_highs() -> highspy.Highs:
+    """A HiGHS instance with its log off.
+
+    HiGHS prints a banner to the C-level stdout when the first instance of a
+    process is made, whatever its options; it is sent to /dev/null here so that a
+    command's stdout carries only its own lines.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            _flush_c_stdout()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return h
+
+
+def _flush_c_stdout() -> None:
+    libc = ctypes.CDLL(None)
+    libc.fflush(None)
+
 @dataclass(frozen=True)
 class _Run:
     status: str
@@ -381,8 +410,7 @@ def _run_highs(
     if not relax:
         kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
         lp.integrality_ = [kinds[int(flag)] for flag in integer]
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _quiet_highs()
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", MIP_REL_GAP)
     h.passModel(lp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
@@ -175,3 +176,77 @@ def test_map_help_reads_like_a_manual(capsys):
     text = capsys.readouterr().out
     for words in ("--standard", "--sites", "--basemap", "--no-self-contained", "--png", "examples:", "exit status:"):
         assert words in text
+
+
+def _site(tmp_path, mwali_file, cache_dir, *extra):
+    args = ["site", str(COMOROS_PBF), "--boundary", str(mwali_file), "--cache-dir", str(cache_dir)]
+    return main([*args, "--demand", "villages", "--out", str(tmp_path / "sites"), *extra])
+
+
+def test_site_writes_the_sites_in_order_and_the_map_shows_them(tmp_path, mwali_file, cache_dir, capsys):
+    assert (
+        _site(tmp_path, mwali_file, cache_dir, "--model", "mclp", "--k", "2", "--minutes", "10", "--tradeoff", "3") == 0
+    )
+    printed = capsys.readouterr().out
+    assert printed.startswith("mclp: 2 new sites, solver highs optimal")  # nothing from HiGHS itself
+    assert "new stations -> people covered: 0:" in printed
+    sites = pd.read_csv(tmp_path / "sites" / "sites.csv", encoding="utf-8-sig")
+    assert sites["order"].tolist() == [1, 2]
+    assert sites["population_gain"].is_monotonic_decreasing
+    tradeoff = pd.read_csv(tmp_path / "sites" / "tradeoff.csv", encoding="utf-8-sig")
+    assert tradeoff["new_sites"].tolist() == [0, 1, 2, 3]
+    assert tradeoff["population_covered"].is_monotonic_increasing
+    siting = json.loads((tmp_path / "sites" / "siting.json").read_text(encoding="utf-8"))
+    assert siting["solver"]["status"] == "optimal"
+    assert gpd.list_layers(tmp_path / "sites" / "sites.gpkg")["name"].tolist()[:2] == ["sites", "tradeoff"]
+    out = tmp_path / "map.html"
+    args = ["map", str(COMOROS_PBF), "--boundary", str(mwali_file), "--cache-dir", str(cache_dir), "--basemap", "none"]
+    assert main([*args, "--sites", str(tmp_path / "sites" / "sites.gpkg"), "--out", str(out)]) == 0
+    assert "Candidate sites (2)" in out.read_text(encoding="utf-8")
+
+
+def test_site_by_zone_thresholds_and_lscp(tmp_path, mwali_file, cache_dir, capsys):
+    args = ["--model", "lscp", "--minutes", "central=10,urban=15,*=30", "--zone-column", "zone_class"]
+    assert _site(tmp_path, mwali_file, cache_dir, *args, "--population", str(COMOROS_RASTER)) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("lscp: ")
+    siting = json.loads((tmp_path / "sites" / "siting.json").read_text(encoding="utf-8"))
+    assert siting["minutes"] == {"central": 10.0, "urban": 15.0, "*": 30.0}
+    # every village a candidate can reach is covered after
+    assert siting["villages_covered_after"] + siting["unreachable"]["points"] >= siting["villages_total"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--model", "lscp", "--k", "2"], "--k does not apply to lscp"),
+        (["--minutes", "central=ten"], "ZONE=MINUTES"),
+        (["--zone-column", "zone_class", "--minutes", "urban=15,*=30"], "needs the zone classes"),
+    ],
+)
+def test_site_bad_options_exit_2(tmp_path, mwali_file, cache_dir, capsys, extra, message):
+    with contextlib.suppress(SystemExit):
+        assert _site(tmp_path, mwali_file, cache_dir, *extra) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "sites").exists()
+
+
+def test_site_checks_a_standard_before_and_after(tmp_path, mwali_file, cache_dir, capsys):
+    extra = [
+        "--model",
+        "mclp",
+        "--k",
+        "2",
+        "--minutes",
+        "15",
+        "--standard",
+        "yiyang",
+        "--population",
+        str(COMOROS_RASTER),
+    ]
+    assert _site(tmp_path, mwali_file, cache_dir, *extra) == 0
+    table = pd.read_csv(tmp_path / "sites" / "standards.csv", encoding="utf-8-sig")
+    assert {"status_before", "status_after", "measured_before", "measured_after"} <= set(table.columns)
+    circle = table[table["target"].str.contains("15")].iloc[0]
+    assert circle["measured_after"] >= circle["measured_before"]
+    assert "yiyang" in capsys.readouterr().out
