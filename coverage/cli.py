@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from coverage import __version__
 from coverage._errors import CoverageError, InputError
+from coverage.batch_cli import add_batch_command, run_batch_command
 from coverage.report_cli import HANDLERS as REPORT_HANDLERS
 from coverage.report_cli import add_report_commands
 
@@ -534,6 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     profiles.add_argument("name", nargs="?", help="profile name (for show)")
     add_report_commands(commands, [verbosity])
+    add_batch_command(commands, [verbosity])
     return parser
 
 
@@ -961,6 +963,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "standards": _run_standards,
         "profiles": _run_profiles,
         **REPORT_HANDLERS,
+        "batch": run_batch_command,
     }
     if args.command is None:
         parser.print_help()
