@@ -65,6 +65,7 @@ from coverage.outputs import STANDARDS_CSV, STANDARDS_JSON, staged, write_csv, w
 from coverage.profiles import Profile, load_profile
 from coverage.regions import OSM_ATTRIBUTION, WORLDPOP_ATTRIBUTION, default_region
 from coverage.routing import DIRECTIONS
+from coverage.zones import read_polygons
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -216,7 +217,6 @@ def read_regions(
         When the file is missing or holds no polygons, a column is missing, or two
         ids become the same folder name.
     """
-    from coverage.zones import _read_polygons
 
     if isinstance(source, gpd.GeoDataFrame):
         label = "the regions GeoDataFrame"
@@ -226,7 +226,7 @@ def read_regions(
         frame = source[source.geom_type.isin(["Polygon", "MultiPolygon"])]
     else:
         label = str(source)
-        frame = _read_polygons(source, layer=layer, what="regions")
+        frame = read_polygons(source, layer=layer, what="regions")
     if where:
         try:
             frame = frame.query(where)

@@ -41,7 +41,7 @@ from pyproj import CRS, Transformer
 from coverage import __version__
 from coverage._errors import InputError
 from coverage.network import file_sha256
-from coverage.osm import HEALTH_TAGS, PLACE_VALUES, _check_osm_path, _iterate, utm_crs_for
+from coverage.osm import HEALTH_TAGS, PLACE_VALUES, check_osm_path, iterate_osm, utm_crs_for
 from coverage.zones import URBAN_BLOCK_M
 
 logger = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ def split_osm(
     """
     import osmium
 
-    path = _check_osm_path(osm)
+    path = check_osm_path(osm)
     if buffer_m < 0:
         msg = f"the extract buffer must be 0 or more metres, got {buffer_m}"
         raise InputError(msg)
@@ -190,7 +190,7 @@ def split_osm(
 
 def _objects(path: Path, processor: Any) -> Iterator[Any]:
     """The objects of a pyosmium processor; reader failures become InputError."""
-    yield from _iterate(path, processor)
+    yield from iterate_osm(path, processor)
 
 
 def _is_area_relation(tags: dict[str, str]) -> bool:

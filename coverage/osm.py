@@ -61,7 +61,8 @@ HEALTH_TAGS: dict[tuple[str, str], str] = {
 PLACE_VALUES = ("city", "town", "suburb", "village", "hamlet", "isolated_dwelling")
 
 
-def _check_osm_path(path: str | os.PathLike[str]) -> Path:
+def check_osm_path(path: str | os.PathLike[str]) -> Path:
+    """The path of an OSM file that exists and has a readable suffix, else an InputError saying what to give."""
     path = Path(path)
     if not path.exists():
         msg = f"OSM file not found: {path}. Give the path of an .osm.pbf, .osm or .osm.bz2 file."
@@ -78,7 +79,7 @@ def _check_osm_path(path: str | os.PathLike[str]) -> Path:
     return path
 
 
-def _iterate(path: Path, processor: Iterable[object]) -> Iterable[object]:
+def iterate_osm(path: Path, processor: Iterable[object]) -> Iterable[object]:
     """Iterate a pyosmium processor, turning reader failures into InputError."""
     try:
         yield from processor
@@ -137,7 +138,7 @@ def roads_from_osm(
     """
     import osmium
 
-    path = _check_osm_path(path)
+    path = check_osm_path(path)
     processor = (
         osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
         .with_locations()
@@ -150,7 +151,7 @@ def roads_from_osm(
     lats: list[float] = []
     attributes: list[tuple[str, str | None, int, str | None, str | None]] = []
     skipped_bad_locations = 0
-    for obj in _iterate(path, processor):
+    for obj in iterate_osm(path, processor):
         if not obj.is_way():  # type: ignore[attr-defined]
             continue
         tags = dict(obj.tags)  # type: ignore[attr-defined]
@@ -309,7 +310,7 @@ def _read_tagged(path: Path, keys: tuple[str, ...]) -> list[tuple[str, int, dict
     found = []
     # closed ways waiting for their area, which arrives after them, in batches
     closed_ways: dict[int, tuple[dict[str, str], list[tuple[float, float]] | None]] = {}
-    for obj in _iterate(path, processor):
+    for obj in iterate_osm(path, processor):
         if obj.is_relation():  # type: ignore[attr-defined]
             continue  # relations arrive again as areas
         if obj.is_way() and obj.is_closed():  # type: ignore[attr-defined]
@@ -378,7 +379,7 @@ def facilities_from_osm(path: str | os.PathLike[str], *, boundary: shapely.Geome
         ``name_zh``, ``kind`` (``hospital``, ``clinic``,
         ``doctors``, ``ems``), ``osm_tags`` (the source tags as ``k=v; ...``).
     """
-    path = _check_osm_path(path)
+    path = check_osm_path(path)
     rows: list[dict[str, object]] = []
     geometry = []
     unlocated = 0
@@ -426,7 +427,7 @@ def places_from_osm(
         WGS84 points with columns ``id``, ``name``, ``name_zh``, ``place``, and ``population``
         (the OSM ``population`` tag where it parses as a number, else NaN).
     """
-    path = _check_osm_path(path)
+    path = check_osm_path(path)
     rows: list[dict[str, object]] = []
     geometry = []
     for osm_type, osm_id, tags, point in _read_tagged(path, ("place",)):

@@ -342,7 +342,6 @@ def _greedy(model: str, reduced: _Reduced, k: int | None) -> _Greedy:
 # --------------------------------------------------------------------------- HiGHS
 
 
-
 def _quiet_highs() -> highspy.Highs:
     """A HiGHS instance with its log off.
 
@@ -367,6 +366,7 @@ def _quiet_highs() -> highspy.Highs:
 def _flush_c_stdout() -> None:
     libc = ctypes.CDLL(None)
     libc.fflush(None)
+
 
 @dataclass(frozen=True)
 class _Run:

@@ -53,7 +53,7 @@ def read_zones(
         A pandas query selecting some units, e.g. ``"admin_level == '4'"``.
     """
     path = Path(path)
-    zones = _read_polygons(path, layer=layer, what="zones")
+    zones = read_polygons(path, layer=layer, what="zones")
     if where:
         try:
             zones = zones.query(where)
@@ -91,7 +91,7 @@ def _warn_overlaps(zones: gpd.GeoDataFrame, path: Path) -> None:
         )
 
 
-def _read_polygons(path: str | os.PathLike[str], *, layer: str | None, what: str) -> gpd.GeoDataFrame:
+def read_polygons(path: str | os.PathLike[str], *, layer: str | None, what: str) -> gpd.GeoDataFrame:
     """The polygons of a vector file, checked: it exists, reads, has a CRS and holds polygons."""
     path = Path(path)
     if not path.exists():
@@ -136,7 +136,7 @@ def read_zone_classes(
         ``zone_class`` and WGS84 geometry, one row per class.
     """
     path = Path(path)
-    polygons = _read_polygons(path, layer=layer, what="zone classes")
+    polygons = read_polygons(path, layer=layer, what="zone classes")
     if column not in polygons:
         msg = (
             f"{path}: no column {column!r} with the zone classes; columns are {', '.join(map(str, polygons.columns))}."
@@ -157,7 +157,7 @@ def read_zone_classes(
 
 def read_boundary(path: str | os.PathLike[str], *, layer: str | None = None) -> shapely.Geometry:
     """Read a polygon file as one WGS84 outline (the union of its polygons), to clip a region to."""
-    return _read_polygons(path, layer=layer, what="boundary").to_crs(4326).geometry.union_all()
+    return read_polygons(path, layer=layer, what="boundary").to_crs(4326).geometry.union_all()
 
 
 def assign_zones(
