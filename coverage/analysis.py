@@ -415,10 +415,10 @@ def analyze(
         if region is not None
         else OSM_ATTRIBUTION + (f"; {WORLDPOP_ATTRIBUTION}" if population is not None else "")
     )
-    inputs: dict[str, dict[str, str]] = {}
+    # the profile by its settings: it may have been changed in memory, or its file removed since
+    inputs: dict[str, dict[str, str]] = {"profile": {"path": str(profile.path), "sha256": profile.fingerprint}}
     for key, value in (
         ("network", osm),
-        ("profile", profile.path),
         ("facilities", facilities),
         ("villages", villages),
         ("population", population),

@@ -732,7 +732,7 @@ def run_batch(
     }
     settings = {
         **{k: v for k, v in options.items() if k != "profile"},
-        "profile_sha256": chosen.sha256,
+        "profile_sha256": chosen.fingerprint,
         "extract_buffer_m": extract_buffer_m,
         "standards": {standard.name: file_sha256(standard.path) for standard in loaded},
     }

@@ -879,9 +879,10 @@ def _print_siting(result: SitingResult, comparison: pd.DataFrame | None) -> None
         f"{result.villages_covered_after} of {result.villages_total}"
     )
     for row in result.sites.itertuples():
+        idle = " (adds nothing: everyone it reaches is served already)" if row.objective_gain <= 0 else ""
         print(
             f"  {row.order}. {row.name} ({row.source}, {row.lat:.5f}, {row.lon:.5f}): +{row.population_gain:,.0f} people, "
-            f"+{row.villages_gain} villages"
+            f"+{row.villages_gain} villages{idle}"
         )
     dropped = {k: v for k, v in result.dropped_candidates.items() if v}
     if dropped:

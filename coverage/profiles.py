@@ -24,6 +24,8 @@ How the speed of one road piece is decided (:func:`edge_speeds_kph`):
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import numbers
@@ -212,7 +214,28 @@ class Profile:
     rural_source: str = ""
 
     def __hash__(self) -> int:
-        return hash((self.name, self.sha256))
+        return hash((self.name, self.fingerprint))
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 of every setting that changes travel times, for cache keys and run histories.
+
+        Unlike :attr:`sha256` (the file's bytes) it ignores comments and sources,
+        and it follows a profile changed in memory (``dataclasses.replace``), so a
+        cached network prepared with other speeds is never reused.
+        """
+        settings = {
+            "mode": self.mode,
+            "honour_oneway": self.honour_oneway,
+            "honour_maxspeed": self.honour_maxspeed,
+            "maxspeed_factor": self.maxspeed_factor,
+            "access_speed_kph": self.access_speed_kph,
+            "snap_tolerance_m": self.snap_tolerance_m,
+            "urban_kph": dict(self.urban_kph),
+            "rural_kph": dict(self.rural_kph),
+            "closed_access": sorted(self.closed_access),
+        }
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
     def __repr__(self) -> str:
         return (

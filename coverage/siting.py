@@ -162,7 +162,8 @@ def _prepare_candidates(
         facilities = candidates_from(
             analysis.facilities, network=network, kind="existing", access_speed_kph=speed, tolerance_m=tolerance
         )
-        frames.append(_core_columns(facilities))
+        # existing facilities given as candidates too are the open ones, not a second copy
+        frames = [_core_columns(candidates[~candidates["id"].isin(facilities["id"])]), _core_columns(facilities)]
     frame = combine_candidates(*frames)
     attachment = attach_points(
         network, frame, access_speed_kph=speed, tolerance_m=tolerance, ids=frame["id"].to_numpy(str)
@@ -187,7 +188,14 @@ def _prepare_candidates(
             tolerance,
         )
     if not (keep & ~is_existing).any():
-        msg = "no candidate sites left (all were off the roads or excluded); give other candidates or a smaller exclusion layer."
+        if is_existing.all():
+            msg = (
+                "every candidate is an existing facility, which is open already, so there is nothing to choose. "
+                "To upgrade existing facilities, give them as ordinary candidates (candidates_from(..., kind='file')), "
+                "or let the model choose among all facilities with free_existing=True."
+            )
+        else:
+            msg = "no candidate sites left (all were off the roads or excluded); give other candidates or a smaller exclusion layer."
         raise InputError(msg)
     return frame[keep].reset_index(drop=True), attachment.subset(keep), is_existing[keep], dropped
 
@@ -829,6 +837,15 @@ def site(
         result.population_total,
         report.status,
     )
+    idle = int((sites["objective_gain"] <= 0).sum()) if len(sites) else 0
+    if idle:
+        logger.warning(
+            "%s: %d of the %d sites add nothing to the objective (everyone they could reach is served already); "
+            "fewer new stations do as well",
+            model,
+            idle,
+            len(sites),
+        )
     return result
 
 

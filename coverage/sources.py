@@ -87,7 +87,7 @@ def load_network(
 ) -> Network:
     """Read and prepare a road network, reusing the on-disk cache when the inputs are unchanged.
 
-    The cache key covers the file's sha256, the profile file's sha256, the
+    The cache key covers the file's sha256, the profile's settings (its fingerprint), the
     boundary, the urban area and the reader options.
     """
     if not isinstance(profile, Profile):
@@ -101,7 +101,7 @@ def load_network(
         raise InputError(msg)
     key = cache_key(
         file_sha256(path),
-        profile.sha256,
+        profile.fingerprint,
         shapely.to_wkb(boundary, hex=True) if boundary is not None else "",
         shapely.to_wkb(urban_area, hex=True) if urban_area is not None else "",
         str(class_column),

@@ -476,3 +476,17 @@ def test_edge_speeds_on_real_roads(mwali_roads) -> None:
     assert paths.any()
     assert np.all(walk[paths] == 4.5)
     assert np.all(car[paths] == 0.0)
+
+
+def test_the_fingerprint_follows_the_speeds_not_the_file(tmp_path):
+    import dataclasses
+
+    shipped = load_profile("car")
+    commented = tmp_path / "car.toml"
+    commented.write_text("# my copy\n" + Path(shipped.path).read_text(encoding="utf-8"), encoding="utf-8")
+    copy = load_profile(commented)
+    assert copy.sha256 != shipped.sha256
+    assert copy.fingerprint == shipped.fingerprint  # a comment changes no travel time
+    slower = dataclasses.replace(shipped, rural_kph={k: v * 0.75 for k, v in shipped.rural_kph.items()})
+    assert slower.sha256 == shipped.sha256  # the same file...
+    assert slower.fingerprint != shipped.fingerprint  # ...but other speeds: another cache entry

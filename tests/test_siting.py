@@ -471,3 +471,14 @@ def test_benchmark_naive_matrix_agrees_with_ours(mwali, village_matrix):
     assert ours.nnz == naive.nnz > 0
     assert (ours.indices == naive.indices).all()
     assert np.abs(ours.data - naive.data).max() < 1e-6
+
+
+def test_existing_facilities_as_the_only_candidates_say_what_to_do(mwali):
+    from coverage.candidates import candidates_from
+
+    open_already = candidates_from(mwali.facilities, network=mwali.network, kind="existing")
+    with pytest.raises(InputError, match=r"open already.*kind='file'"):
+        site(mwali, model="mclp", k=1, minutes=15, candidates=open_already, demand="villages")
+    upgrades = candidates_from(mwali.facilities, network=mwali.network, kind="file")
+    result = site(mwali, model="mclp", k=1, minutes=15, candidates=upgrades, demand="villages", free_existing=True)
+    assert len(result.sites) >= 1
