@@ -371,7 +371,16 @@ def analyze(
     facility_frame = _read_facilities(facilities, osm=osm, boundary=clip, datum=datum, extent=extent)
     facility_frame = select_facilities(facility_frame, kinds=kinds, ems=ems)
     if facility_frame.empty:
-        msg = f"no facilities to analyse (kinds {list(kinds) if kinds else 'all'}{', EMS bases' if ems else ''}). Give a facility file with --facilities or other --kinds."
+        wanted = (
+            f"facility of kind {', '.join(kinds)}"
+            if kinds
+            else ("EMS station or hospital" if ems else "health facility")
+        )
+        source = "the facility file" if facilities is not None else f"{osm.name} within the region"
+        msg = (
+            f"no {wanted} in {source}: there is nothing to measure travel times to. "
+            "Give a facility file with --facilities, other --kinds, or a larger region."
+        )
         raise InputError(msg)
 
     step("population")

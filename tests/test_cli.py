@@ -90,7 +90,7 @@ def test_chinese_names_survive_into_the_csv(tmp_path, mwali_file, cache_dir, mwa
     [
         (["--facilities", "no/such/file.csv"], "no/such/file.csv"),
         (["--profile", "sportscar"], "sportscar"),
-        (["--kinds", "ems"], "no facilities to analyse"),
+        (["--kinds", "ems"], "no facility of kind ems"),
     ],
 )
 def test_bad_input_exits_2_and_leaves_earlier_outputs_intact(tmp_path, mwali_file, cache_dir, capsys, extra, message):
