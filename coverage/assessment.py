@@ -35,6 +35,7 @@ from coverage.checks import (
     check_travel_time,
 )
 from coverage.network import length_network
+from coverage.profiles import load_profile
 from coverage.routing import nearest_facility, reach_points
 from coverage.snapping import attach_points
 from coverage.standards import ALL_ZONES, Standard, Target
@@ -159,6 +160,13 @@ def _analysis_key(target: Target) -> tuple[str, str, tuple[str, ...]]:
     return (str(target.profile), str(target.direction), tuple(target.facility_kinds))
 
 
+def analysis_key(
+    profile: str, direction: str, *, kinds: Sequence[str] | None = None, ems: bool = False
+) -> tuple[str, str, tuple[str, ...]]:
+    """The key under which :func:`assess` keeps an analysis run with these options (see its ``analyses``)."""
+    return (str(profile), direction, ("ems",) if ems else tuple(kinds or ()))
+
+
 def _selection(kinds: tuple[str, ...]) -> dict[str, Any]:
     """analyze() options selecting the facilities of a target."""
     if kinds == ("ems",):
@@ -172,6 +180,7 @@ def assess(
     zone_classes: str | os.PathLike[str] | gpd.GeoDataFrame | None = None,
     zone_class_column: str = "zone_class",
     progress: Callable[[str], None] | None = None,
+    analyses: dict[tuple[str, str, tuple[str, ...]], Analysis] | None = None,
     **inputs: Any,
 ) -> Assessment:
     """Evaluate every target of a standard on a region.
@@ -187,6 +196,11 @@ def assess(
         Column of ``zone_classes`` naming each polygon's class.
     progress : callable, optional
         Called with a short label as each analysis starts.
+    analyses : dict, optional
+        Analyses of this region already run, keyed by (profile, direction, facility
+        kinds) as :attr:`Assessment.analyses`, e.g. ``("car", "to_facility", ())``
+        for all facilities. They are reused, and the analyses this call runs are
+        added, so several standards checked on one region share them.
     **inputs
         The region's inputs, as for :func:`coverage.analysis.analyze` (``osm``,
         ``facilities``, ``villages``, ``population``, ``zones``, ``boundary``,
@@ -198,10 +212,15 @@ def assess(
     """
     step = progress or (lambda label: None)
     inputs.setdefault("per_facility_isochrones", False)
-    analyses: dict[tuple[str, str, tuple[str, ...]], Analysis] = {}
+    if analyses is None:
+        analyses = {}
 
     def analysis_for(profile: str, direction: str, kinds: tuple[str, ...], minutes: Sequence[float]) -> Analysis:
         key = (profile, direction, kinds)
+        given = analyses.get(key)
+        if given is not None and given.profile.fingerprint != load_profile(profile).fingerprint:
+            # a profile of the same name with other speeds (e.g. the user's copy of car.toml)
+            del analyses[key]
         if key not in analyses:
             step(f"analysis: {profile}, {direction.replace('_', ' ')}, {', '.join(kinds) or 'all facilities'}")
             options = {**inputs, **_selection(kinds)}
@@ -277,7 +296,7 @@ def assess(
         except ValueError as error:
             result = CheckResult(target.id, target.kind, CANNOT, None, None, "", detail=str(error))
         results.append(result)
-    return Assessment(standard=standard, results=tuple(results), analyses=analyses, zone_classes=classes)
+    return Assessment(standard=standard, results=tuple(results), analyses=dict(analyses), zone_classes=classes)
 
 
 def _default_population(analysis: Analysis) -> str | None:

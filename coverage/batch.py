@@ -397,7 +397,7 @@ def _points_within(path: str, area: shapely.Geometry, *, datum: str, what: str, 
 
 
 def _compute_region(task: RegionTask) -> dict[str, Any]:
-    from coverage.assessment import assess
+    from coverage.assessment import analysis_key, assess
     from coverage.maps import coverage_map, save_map
     from coverage.osm import places_from_osm
     from coverage.outputs import write_assessment, write_outputs
@@ -447,7 +447,11 @@ def _compute_region(task: RegionTask) -> dict[str, Any]:
         "use_cache": options.pop("use_cache"),
     }
     analysis = dataclasses.replace(analyze(**inputs, **options), region=task.name)
-    assessments: list[Assessment] = [assess(load_standard(name), **inputs) for name in task.standards]
+    # the standards reuse this analysis when they need the same one, and share the others
+    known = {
+        analysis_key(analysis.profile.name, options["direction"], kinds=options["kinds"], ems=options["ems"]): analysis
+    }
+    assessments: list[Assessment] = [assess(load_standard(name), analyses=known, **inputs) for name in task.standards]
     drawn = analysis
     if assessments:
         drawn = dataclasses.replace(assessments[0].primary_analysis, region=task.name)

@@ -570,7 +570,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
     bar = _StepBar(8, enabled=sys.stderr.isatty() and not args.quiet)
     try:
         analysis = analyze(
-            **_analysis_inputs(args),  # type: ignore[arg-type]
+            **_analysis_inputs(args),
             profile=args.profile,
             direction=args.direction,
             minutes=args.minutes,
@@ -600,7 +600,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _analysis_inputs(args: argparse.Namespace) -> dict[str, object]:
+def _analysis_inputs(args: argparse.Namespace) -> dict[str, Any]:
     """The region inputs of analyze's options, as keyword arguments of the library."""
     boundary, zones, zones_name_column = args.boundary, args.zones, args.zones_name_column
     if args.region:
@@ -637,6 +637,7 @@ def _run_check(args: argparse.Namespace) -> int:
 
     names = args.standard or ([args.region] if args.region else list_standards())
     standards = [load_standard(name) for name in names]
+    shared: dict[tuple[str, str, tuple[str, ...]], Analysis] = {}  # analyses the standards have in common
     missed = False
     for standard in standards:
         bar = _StepBar(len(standard.targets) + 3, enabled=sys.stderr.isatty() and not args.quiet)
@@ -646,6 +647,7 @@ def _run_check(args: argparse.Namespace) -> int:
                 zone_classes=args.zone_classes,
                 zone_class_column=args.zone_class_column,
                 progress=bar,
+                analyses=shared,
                 **_analysis_inputs(args),
             )
         finally:
@@ -701,7 +703,7 @@ def _run_map(args: argparse.Namespace) -> int:
         bar = _StepBar(8, enabled=sys.stderr.isatty() and not args.quiet)
         try:
             analysis = analyze(
-                **_analysis_inputs(args),  # type: ignore[arg-type]
+                **_analysis_inputs(args),
                 profile=args.profile,
                 direction=args.direction,
                 minutes=args.minutes,
@@ -746,7 +748,7 @@ def _run_site(args: argparse.Namespace) -> int:
     bar = _StepBar(9, enabled=sys.stderr.isatty() and not args.quiet)
     try:
         analysis = analyze(
-            **_analysis_inputs(args),  # type: ignore[arg-type]
+            **_analysis_inputs(args),
             profile=args.profile,
             direction=args.direction,
             minutes=sorted(_threshold_values(args.minutes)),
@@ -826,7 +828,7 @@ def _standards_before_after(args: argparse.Namespace, analysis: Analysis, sites:
     from coverage.standards import load_standard
 
     rows = []
-    inputs: dict[str, Any] = _analysis_inputs(args)
+    inputs = _analysis_inputs(args)
     for name in args.standard:
         standard = load_standard(name)
         before = assess(standard, zone_classes=args.zone_classes, zone_class_column=args.zone_class_column, **inputs)

@@ -456,7 +456,7 @@ def _compute_and_write(
     step: Progress,
 ) -> tuple[Run, pd.DataFrame, pd.DataFrame, ReportResult]:
     """Analyze, check, map and write every file into ``staging``; the run to record and its result."""
-    from coverage.assessment import assess
+    from coverage.assessment import analysis_key, assess
     from coverage.standards import load_standard
 
     region_inputs = config.region_inputs()
@@ -472,6 +472,8 @@ def _compute_and_write(
         buffer_m=config.buffer_m,
         per_facility_isochrones=False,
     )
+    # the standards reuse this analysis when they need the same one, and share the others
+    known = {analysis_key(analysis.profile.name, config.direction, kinds=config.kinds, ems=config.ems): analysis}
     assessments = []
     for name in config.standards:
         standard = load_standard(name)
@@ -481,6 +483,7 @@ def _compute_and_write(
                 standard,
                 zone_classes=config.zone_classes,
                 zone_class_column=config.zone_class_column,
+                analyses=known,
                 **region_inputs,
             )
         )

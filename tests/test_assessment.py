@@ -247,3 +247,21 @@ def test_travel_limits_follow_the_zone_classes(assessments):
     # the base analysis (car, all facilities) measures no travel-time target of suizhou
     base = assessment.analyses[("car", "to_facility", ())]
     assert np.isnan(assessment.travel_limits(base, base.villages)).all()
+
+
+def test_analyses_already_run_are_reused_unless_their_speeds_differ(assessments, region):
+    import dataclasses
+
+    from coverage.assessment import analysis_key
+
+    key = analysis_key("car", "to_facility")
+    base = assessments["suizhou"].analyses[key]
+    shared = {key: base}
+    reused = assess(load_standard("yiyang"), analyses=shared, **region)
+    assert reused.analyses[key] is base
+    assert set(shared) >= set(reused.analyses)  # what it ran is shared with the next standard
+    slower = dataclasses.replace(base.profile, rural_kph={k: v / 2 for k, v in base.profile.rural_kph.items()})
+    impostor = dataclasses.replace(base, profile=slower)
+    fresh = assess(load_standard("yiyang"), analyses={key: impostor}, **region)
+    assert fresh.analyses[key] is not impostor
+    assert fresh.analyses[key].profile.fingerprint == base.profile.fingerprint
