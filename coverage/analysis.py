@@ -81,6 +81,9 @@ class Analysis:
         Data credits to show with every output.
     inputs : dict
         Each input file's ``path`` and ``sha256``, by role (``network``, ``facilities``...).
+    attachments : dict
+        How ``facilities``, ``villages`` and ``cells`` (the keys) were attached to the
+        network, row for row, for later searches on the same points (e.g. siting).
     """
 
     region: str
@@ -97,6 +100,7 @@ class Analysis:
     zones: gpd.GeoDataFrame | None
     attribution: str
     inputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    attachments: dict[str, Attachment] = field(default_factory=dict, repr=False, compare=False)
 
     def road_problems(self) -> gpd.GeoDataFrame:
         """Places in the road source to look at (dangling ends, near-miss junctions...), WGS84 points."""
@@ -452,6 +456,11 @@ def analyze(
         zones=zone_frame,
         attribution=attribution,
         inputs=inputs,
+        attachments={
+            name: att
+            for name, att in (("facilities", facility_att), ("villages", village_att), ("cells", cell_att))
+            if att is not None
+        },
     )
 
 

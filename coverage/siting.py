@@ -22,6 +22,7 @@ Travel is timed station → place (``from_facility``, the EMS trip) by default.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -212,6 +213,28 @@ def _core_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return core
 
 
+def _attached(analysis: Analysis, frame: gpd.GeoDataFrame, what: str) -> Attachment:
+    """The analysis' own attachment of its villages or cells (``what``), else the points attached anew."""
+    ids = frame["id"].to_numpy(str)
+    known = analysis.attachments.get(what)
+    same = (
+        known is not None
+        and len(known) == len(frame)
+        and "snap_distance_m" in frame
+        and np.array_equal(known.snap_distance_m, frame["snap_distance_m"].to_numpy(dtype=float))
+    )
+    if known is not None and same:
+        return dataclasses.replace(known, ids=ids)
+    profile = analysis.profile
+    return attach_points(
+        analysis.network,
+        frame,
+        access_speed_kph=profile.access_speed_kph,
+        tolerance_m=profile.snap_tolerance_m,
+        ids=ids,
+    )
+
+
 def _demand_frame(analysis: Analysis, demand: str) -> gpd.GeoDataFrame:
     if demand == "villages":
         return analysis.villages
@@ -275,14 +298,7 @@ def coverage_matrix(
     sites, site_att, is_existing, dropped = _prepare_candidates(
         analysis, candidates, existing=existing, exclude=exclude
     )
-    profile = analysis.profile
-    demand_att = attach_points(
-        analysis.network,
-        frame,
-        access_speed_kph=profile.access_speed_kph,
-        tolerance_m=profile.snap_tolerance_m,
-        ids=frame["id"].to_numpy(str),
-    )
+    demand_att = _attached(analysis, frame, demand)
     seconds = pair_seconds(analysis.network, site_att, demand_att, direction=direction, cutoff_minutes=cutoff_minutes)
     matrix = CoverageMatrix(
         candidate_ids=sites["id"].to_numpy(str),
@@ -863,15 +879,7 @@ def _village_cover(analysis: Analysis, matrix: CoverageMatrix, thresholds: np.nd
     """Which matrix rows reach which villages within their thresholds (the matrix itself for village demand)."""
     if matrix.demand == "villages":
         return matrix.covers(thresholds)
-    villages = analysis.villages
-    profile = analysis.profile
-    village_att = attach_points(
-        analysis.network,
-        villages,
-        access_speed_kph=profile.access_speed_kph,
-        tolerance_m=profile.snap_tolerance_m,
-        ids=villages["id"].to_numpy(str),
-    )
+    village_att = _attached(analysis, analysis.villages, "villages")
     seconds = pair_seconds(
         analysis.network,
         matrix.attachment,

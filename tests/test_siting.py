@@ -482,3 +482,15 @@ def test_existing_facilities_as_the_only_candidates_say_what_to_do(mwali):
     upgrades = candidates_from(mwali.facilities, network=mwali.network, kind="file")
     result = site(mwali, model="mclp", k=1, minutes=15, candidates=upgrades, demand="villages", free_existing=True)
     assert len(result.sites) >= 1
+
+
+def test_the_analysis_attachment_is_reused_only_for_its_own_points(mwali):
+    from coverage.siting import _attached
+
+    own = _attached(mwali, mwali.villages, "villages")
+    assert own.segment is mwali.attachments["villages"].segment  # not snapped again
+    moved = mwali.villages.copy()
+    moved["snap_distance_m"] = moved["snap_distance_m"] + 1.0  # other points
+    fresh = _attached(mwali, moved, "villages")
+    assert fresh.segment is not own.segment
+    assert np.array_equal(fresh.segment, own.segment)  # same places, same roads
