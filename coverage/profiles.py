@@ -24,6 +24,7 @@ How the speed of one road piece is decided (:func:`edge_speeds_kph`):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -216,6 +217,13 @@ class Profile:
     def __hash__(self) -> int:
         return hash((self.name, self.fingerprint))
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # read-only mappings do not pickle: rebuild them (Dask ships profiles and analyses between processes)
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        values["urban_kph"] = dict(self.urban_kph)
+        values["rural_kph"] = dict(self.rural_kph)
+        return (_unpickle_profile, (values,))
+
     @property
     def fingerprint(self) -> str:
         """sha256 of every setting that changes travel times, for cache keys and run histories.
@@ -242,6 +250,15 @@ class Profile:
             f"Profile({self.name!r}, mode={self.mode}, {len(self.urban_kph)} road classes, "
             f"from {Path(self.path).name}, sha256={self.sha256[:12]})"
         )
+
+
+def _unpickle_profile(values: dict[str, Any]) -> Profile:
+    values = {
+        **values,
+        "urban_kph": MappingProxyType(values["urban_kph"]),
+        "rural_kph": MappingProxyType(values["rural_kph"]),
+    }
+    return Profile(**values)
 
 
 def list_profiles() -> list[str]:

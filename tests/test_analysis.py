@@ -180,3 +180,14 @@ def test_in_memory_facilities_are_checked_like_files(tmp_path, mwali_boundary, m
     far = mwali_facilities.assign(geometry=mwali_facilities.geometry.translate(xoff=3.0))
     with pytest.raises(InputError, match="outside the road network"):
         analyze(COMOROS_PBF, boundary=mwali_boundary, facilities=far, cache_dir=tmp_path)
+
+
+def test_an_analysis_pickles_for_dask(mwali_run):
+    import pickle
+
+    back = pickle.loads(pickle.dumps(mwali_run))
+    assert back.summary()["thresholds"] == mwali_run.summary()["thresholds"]
+    assert back.profile == mwali_run.profile
+    assert back.profile.fingerprint == mwali_run.profile.fingerprint
+    with pytest.raises(TypeError):
+        back.profile.urban_kph["primary"] = 1.0  # still read-only
