@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from coverage.analysis import Analysis
+    from coverage.assessment import Assessment
     from coverage.siting import SitingResult
+    from coverage.standards import Standard
 
 logger = logging.getLogger("coverage")
 
@@ -562,26 +564,59 @@ class _StepBar:
         self.bar.close()
 
 
-def _run_analyze(args: argparse.Namespace) -> int:
+def _analyze_from_args(
+    args: argparse.Namespace, *, minutes: Sequence[float] | None = None, per_facility_isochrones: bool = False
+) -> Analysis:
+    """Run analyze() on the command's region and method options, with a progress bar on a terminal."""
     from coverage.analysis import analyze
-    from coverage.outputs import write_outputs
+    from coverage.isochrones import DEFAULT_BUFFER_M
 
-    started = time.perf_counter()
     bar = _StepBar(8, enabled=sys.stderr.isatty() and not args.quiet)
     try:
-        analysis = analyze(
+        return analyze(
             **_analysis_inputs(args),
             profile=args.profile,
             direction=args.direction,
-            minutes=args.minutes,
+            minutes=args.minutes if minutes is None else minutes,
             kinds=args.kinds,
             ems=args.ems,
-            buffer_m=args.buffer_m,
-            per_facility_isochrones=not args.no_facility_isochrones,
+            buffer_m=getattr(args, "buffer_m", DEFAULT_BUFFER_M),  # site has no --buffer-m
+            per_facility_isochrones=per_facility_isochrones,
             progress=bar,
         )
     finally:
         bar.close()
+
+
+def _assess_from_args(
+    args: argparse.Namespace,
+    standard: Standard,
+    *,
+    analyses: dict[tuple[str, str, tuple[str, ...]], Analysis] | None = None,
+    **overrides: Any,
+) -> Assessment:
+    """Run assess() on the command's region options (``overrides`` replace some), with a progress bar on a terminal."""
+    from coverage.assessment import assess
+
+    bar = _StepBar(len(standard.targets) + 3, enabled=sys.stderr.isatty() and not args.quiet)
+    try:
+        return assess(
+            standard,
+            zone_classes=args.zone_classes,
+            zone_class_column=args.zone_class_column,
+            progress=bar,
+            analyses=analyses,
+            **{**_analysis_inputs(args), **overrides},
+        )
+    finally:
+        bar.close()
+
+
+def _run_analyze(args: argparse.Namespace) -> int:
+    from coverage.outputs import write_outputs
+
+    started = time.perf_counter()
+    analysis = _analyze_from_args(args, per_facility_isochrones=not args.no_facility_isochrones)
     written = write_outputs(analysis, args.out)
     summary = analysis.summary()
     if not args.quiet:
@@ -630,7 +665,6 @@ def _analysis_inputs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from coverage.assessment import assess
     from coverage.checks import FAIL, PASS
     from coverage.outputs import write_assessment
     from coverage.standards import list_standards, load_standard
@@ -640,18 +674,7 @@ def _run_check(args: argparse.Namespace) -> int:
     shared: dict[tuple[str, str, tuple[str, ...]], Analysis] = {}  # analyses the standards have in common
     missed = False
     for standard in standards:
-        bar = _StepBar(len(standard.targets) + 3, enabled=sys.stderr.isatty() and not args.quiet)
-        try:
-            assessment = assess(
-                standard,
-                zone_classes=args.zone_classes,
-                zone_class_column=args.zone_class_column,
-                progress=bar,
-                analyses=shared,
-                **_analysis_inputs(args),
-            )
-        finally:
-            bar.close()
+        assessment = _assess_from_args(args, standard, analyses=shared)
         out = Path(args.out) / standard.name if len(standards) > 1 else Path(args.out)
         write_assessment(assessment, out)
         missed = missed or assessment.missed
@@ -669,8 +692,6 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_map(args: argparse.Namespace) -> int:
-    from coverage.analysis import analyze
-    from coverage.assessment import Assessment, assess
     from coverage.maps import coverage_map, save_map
     from coverage.standards import load_standard
     from coverage.static_map import draw_static_map
@@ -686,35 +707,10 @@ def _run_map(args: argparse.Namespace) -> int:
     sites = _read_sites(args.sites) if args.sites else None
     assessment: Assessment | None = None
     if args.standard:
-        standard = load_standard(args.standard)
-        bar = _StepBar(len(standard.targets) + 3, enabled=sys.stderr.isatty() and not args.quiet)
-        try:
-            assessment = assess(
-                standard,
-                zone_classes=args.zone_classes,
-                zone_class_column=args.zone_class_column,
-                progress=bar,
-                **_analysis_inputs(args),
-            )
-        finally:
-            bar.close()
+        assessment = _assess_from_args(args, load_standard(args.standard))
         analysis = assessment.primary_analysis
     else:
-        bar = _StepBar(8, enabled=sys.stderr.isatty() and not args.quiet)
-        try:
-            analysis = analyze(
-                **_analysis_inputs(args),
-                profile=args.profile,
-                direction=args.direction,
-                minutes=args.minutes,
-                kinds=args.kinds,
-                ems=args.ems,
-                buffer_m=args.buffer_m,
-                per_facility_isochrones=False,
-                progress=bar,
-            )
-        finally:
-            bar.close()
+        analysis = _analyze_from_args(args)
     options = {"assessment": assessment, "sites": sites, "minutes": args.covered_minutes, "title": args.title}
     m = coverage_map(
         analysis,
@@ -735,8 +731,7 @@ def _run_map(args: argparse.Namespace) -> int:
 
 
 def _run_site(args: argparse.Namespace) -> int:
-    from coverage.analysis import analyze
-    from coverage.outputs import staged, write_csv, write_sites
+    from coverage.outputs import write_sites
     from coverage.siting import site
 
     started = time.perf_counter()
@@ -745,47 +740,27 @@ def _run_site(args: argparse.Namespace) -> int:
     if model == "lscp" and args.k is not None:
         msg = "--k does not apply to lscp, which finds the fewest stations itself; leave it out or use --model mclp"
         raise InputError(msg)
-    bar = _StepBar(9, enabled=sys.stderr.isatty() and not args.quiet)
-    try:
-        analysis = analyze(
-            **_analysis_inputs(args),
-            profile=args.profile,
-            direction=args.direction,
-            minutes=sorted(_threshold_values(args.minutes)),
-            kinds=args.kinds,
-            ems=args.ems,
-            per_facility_isochrones=False,
-            progress=bar,
-        )
-        if args.zone_column == "zone_class":
-            analysis = _with_zone_classes(analysis, args)
-        bar("siting")
-        result = site(
-            analysis,
-            model=model,
-            k=k,
-            minutes=args.minutes,
-            zone_column=args.zone_column,
-            candidates=args.candidates,
-            spacing_m=args.spacing_m,
-            exclude=args.exclude,
-            free_existing=args.free_existing,
-            demand=args.demand,
-            direction=args.direction,
-            time_limit_s=args.time_limit,
-            solver=args.solver,
-            tradeoff_k=args.tradeoff,
-        )
-    finally:
-        bar.close()
+    analysis = _analyze_from_args(args, minutes=sorted(_threshold_values(args.minutes)))
+    if args.zone_column == "zone_class":
+        analysis = _with_zone_classes(analysis, args)
+    result = site(
+        analysis,
+        model=model,
+        k=k,
+        minutes=args.minutes,
+        zone_column=args.zone_column,
+        candidates=args.candidates,
+        spacing_m=args.spacing_m,
+        exclude=args.exclude,
+        free_existing=args.free_existing,
+        demand=args.demand,
+        direction=args.direction,
+        time_limit_s=args.time_limit,
+        solver=args.solver,
+        tradeoff_k=args.tradeoff,
+    )
     comparison = _standards_before_after(args, analysis, result.sites) if args.standard else None
-    written = write_sites(result, args.out)
-    if comparison is not None:
-        with staged(args.out) as staging:
-            for name in written:
-                (staging / name).write_bytes((Path(args.out) / name).read_bytes())
-            write_csv(comparison, staging / "standards.csv")
-        written["standards.csv"] = Path(args.out) / "standards.csv"
+    written = write_sites(result, args.out, tables=None if comparison is None else {"standards.csv": comparison})
     if not args.quiet:
         _print_siting(result, comparison)
         print(f"wrote {', '.join(str(p) for p in written.values())} in {time.perf_counter() - started:.1f} s")
@@ -824,15 +799,16 @@ def _standards_before_after(args: argparse.Namespace, analysis: Analysis, sites:
     import geopandas as gpd
     import pandas as pd
 
-    from coverage.assessment import assess
+    from coverage.assessment import analysis_key
     from coverage.standards import load_standard
 
     rows = []
-    inputs = _analysis_inputs(args)
+    # the standards reuse the siting analysis when they need the same one, and share the others
+    known = {analysis_key(analysis.profile.name, analysis.direction, kinds=args.kinds, ems=args.ems): analysis}
     for name in args.standard:
         standard = load_standard(name)
-        before = assess(standard, zone_classes=args.zone_classes, zone_class_column=args.zone_class_column, **inputs)
-        everything = before.analyses[("car", "to_facility", ())].facilities
+        before = _assess_from_args(args, standard, analyses=known)
+        everything = before.analyses[analysis_key("car", "to_facility")].facilities
         added = gpd.GeoDataFrame(
             {
                 "id": sites["site_id"].astype(str),
@@ -843,12 +819,7 @@ def _standards_before_after(args: argparse.Namespace, analysis: Analysis, sites:
             crs=sites.crs,
         )
         combined = pd.concat([everything[["id", "name", "kind", "geometry"]], added], ignore_index=True)
-        after = assess(
-            standard,
-            zone_classes=args.zone_classes,
-            zone_class_column=args.zone_class_column,
-            **{**inputs, "facilities": gpd.GeoDataFrame(combined, geometry="geometry", crs=4326)},
-        )
+        after = _assess_from_args(args, standard, facilities=gpd.GeoDataFrame(combined, geometry="geometry", crs=4326))
         for target, old, new in zip(standard.targets, before.results, after.results, strict=True):
             rows.append(
                 {

@@ -159,13 +159,22 @@ TRADEOFF_CSV = "tradeoff.csv"
 SITING_JSON = "siting.json"
 
 
-def write_sites(result: SitingResult, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+def write_sites(
+    result: SitingResult, out_dir: str | os.PathLike[str], *, tables: dict[str, pd.DataFrame] | None = None
+) -> dict[str, Path]:
     """Write ``sites.gpkg``, ``sites.csv``, ``siting.json`` (and ``tradeoff.csv``) into ``out_dir``, all or nothing.
 
     The GeoPackage has the layers ``sites`` (the chosen sites, WGS84), ``tradeoff``
     (a table without geometry, when computed) and ``unreachable`` (demand points no
     site can reach, when there are any). ``sites.csv`` opens in Excel with Chinese
     text intact (UTF-8 with a byte-order mark).
+
+    Parameters
+    ----------
+    result : SitingResult
+    out_dir : path
+    tables : dict, optional
+        More CSV files to write with them, by file name (e.g. ``standards.csv``).
 
     Returns
     -------
@@ -186,6 +195,9 @@ def write_sites(result: SitingResult, out_dir: str | os.PathLike[str]) -> dict[s
             for_gpkg(result.unreachable).to_file(gpkg, layer="unreachable", driver="GPKG")
         write_csv(pd.DataFrame(result.sites.drop(columns="geometry")), staging / SITES_CSV)
         write_json(result.summary(), staging / SITING_JSON)
+        for name, table in (tables or {}).items():
+            write_csv(table, staging / name)
+            names.append(name)
     written = {name: Path(out_dir) / name for name in names}
     logger.info("wrote %s", ", ".join(str(p) for p in written.values()))
     return written
