@@ -27,7 +27,7 @@ from coverage.osm import OSM_SUFFIXES, facilities_from_osm, places_from_osm
 from coverage.points import check_points_in_extent, read_points
 from coverage.profiles import Profile, load_profile
 from coverage.regions import OSM_ATTRIBUTION, WORLDPOP_ATTRIBUTION, Region, default_region
-from coverage.routing import DIRECTIONS, Reach, nearest_facility, reach_points
+from coverage.routing import Reach, check_direction, nearest_facility, reach_points
 from coverage.snapping import Attachment, attach_points
 from coverage.sources import load_network
 from coverage.zones import assign_zones, read_boundary, read_zones, urban_area_from_population
@@ -36,6 +36,15 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MINUTES = (10.0, 15.0, 30.0)
 Progress = Callable[[str], None]
+
+
+def checked_thresholds(minutes: Sequence[float]) -> tuple[float, ...]:
+    """Thresholds in minutes, ascending and distinct; an InputError unless all are positive."""
+    thresholds = tuple(sorted({float(m) for m in minutes}))
+    if not thresholds or thresholds[0] <= 0:
+        msg = f"minutes must be positive numbers, got {list(minutes)}"
+        raise InputError(msg)
+    return thresholds
 
 
 def covered_column(minutes: float) -> str:
@@ -329,13 +338,8 @@ def analyze(
         Called with a short label as each step starts.
     """
     step = progress or (lambda label: None)
-    if direction not in DIRECTIONS:
-        msg = f"direction must be one of {DIRECTIONS}, got {direction!r}"
-        raise InputError(msg)
-    thresholds = tuple(sorted({float(m) for m in minutes}))
-    if not thresholds or thresholds[0] <= 0:
-        msg = f"minutes must be positive numbers, got {list(minutes)}"
-        raise InputError(msg)
+    check_direction(direction)
+    thresholds = checked_thresholds(minutes)
     if ems:
         direction = "from_facility"
     region: Region | None = None

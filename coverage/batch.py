@@ -48,7 +48,7 @@ import shapely
 
 from coverage import __version__
 from coverage._errors import InputError
-from coverage.analysis import DEFAULT_MINUTES, analyze
+from coverage.analysis import DEFAULT_MINUTES, analyze, checked_thresholds
 from coverage.extracts import (
     BOUNDARY_TOLERANCE_M,
     DEFAULT_EXTRACT_BUFFER_M,
@@ -64,8 +64,8 @@ from coverage.network import file_sha256
 from coverage.outputs import STANDARDS_CSV, STANDARDS_JSON, staged, write_csv, write_json
 from coverage.profiles import Profile, load_profile
 from coverage.regions import OSM_ATTRIBUTION, WORLDPOP_ATTRIBUTION, default_region
-from coverage.routing import DIRECTIONS
-from coverage.zones import read_polygons
+from coverage.routing import check_direction
+from coverage.zones import read_polygons, select_rows
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -227,12 +227,7 @@ def read_regions(
     else:
         label = str(source)
         frame = read_polygons(source, layer=layer, what="regions")
-    if where:
-        try:
-            frame = frame.query(where)
-        except Exception as error:
-            msg = f"{label}: cannot select regions with {where!r} ({error}); columns are {', '.join(map(str, frame.columns))}."
-            raise InputError(msg) from error
+    frame = select_rows(frame, where, label=label, what="regions")
     if frame.empty:
         msg = f"{label}: no polygons to run{f' match {where!r}' if where else ''}."
         raise InputError(msg)
@@ -680,13 +675,8 @@ def run_batch(
     """
     from coverage.standards import load_standard
 
-    if direction not in DIRECTIONS:
-        msg = f"direction must be one of {DIRECTIONS}, got {direction!r}"
-        raise InputError(msg)
-    thresholds = tuple(sorted({float(m) for m in minutes}))
-    if not thresholds or thresholds[0] <= 0:
-        msg = f"minutes must be positive numbers, got {list(minutes)}"
-        raise InputError(msg)
+    check_direction(direction)
+    thresholds = checked_thresholds(minutes)
     if retries < 0:
         msg = f"retries must be 0 or more, got {retries}"
         raise InputError(msg)

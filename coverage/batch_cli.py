@@ -12,7 +12,7 @@ import argparse
 import logging
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from coverage._errors import CoverageError
@@ -78,28 +78,21 @@ exit status:
 """
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        msg = f"expected a whole number, got {text!r}"
-        raise argparse.ArgumentTypeError(msg) from None
-    if value < 1:
-        msg = f"expected at least 1, got {value}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
+def _whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum``."""
 
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            msg = f"expected a whole number, got {text!r}"
+            raise argparse.ArgumentTypeError(msg) from None
+        if value < minimum:
+            msg = f"expected {minimum} or more, got {value}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        msg = f"expected a whole number, got {text!r}"
-        raise argparse.ArgumentTypeError(msg) from None
-    if value < 0:
-        msg = f"expected 0 or more, got {value}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
+    return parse
 
 
 def _metres(text: str) -> float:
@@ -210,7 +203,7 @@ def add_batch_command(
     )
     cluster.add_argument(
         "--workers",
-        type=_positive_int,
+        type=_whole_number(1),
         metavar="N",
         help="local worker processes, one thread each (default: one per core)",
     )
@@ -222,7 +215,11 @@ def add_batch_command(
         "again (default: %(default)s, the machine's memory shared equally)",
     )
     cluster.add_argument(
-        "--retries", type=_count, default=2, metavar="N", help="tries again of a failed region (default: %(default)s)"
+        "--retries",
+        type=_whole_number(0),
+        default=2,
+        metavar="N",
+        help="tries again of a failed region (default: %(default)s)",
     )
     cluster.add_argument("--force", action="store_true", help="recompute every region, even unchanged ones")
 

@@ -74,11 +74,26 @@ def read_population_grid(path: str | os.PathLike[str]) -> PopulationGrid:
     return PopulationGrid(values=values, transform=transform, crs=crs)
 
 
+#: Raster cells this far outside a boundary still count (coastlines and borders are drawn coarsely).
+BOUNDARY_TOLERANCE_M = 500.0
+
+
+def widened_boundary(boundary: shapely.Geometry, tolerance_m: float) -> shapely.Geometry:
+    """A WGS84 boundary grown by about ``tolerance_m``, so that raster cells on a coastline are kept."""
+    if tolerance_m <= 0:
+        return boundary
+    # metres to degrees at the boundary's latitude (longitude degrees shrink with latitude)
+    lat_c = abs(shapely.centroid(boundary).y)
+    tolerance_deg = tolerance_m / (111_320.0 * max(np.cos(np.radians(lat_c)), 0.2))
+    # simplify first (to a tenth of the tolerance): buffering a detailed coastline is slow
+    return shapely.buffer(shapely.simplify(boundary, tolerance_deg / 10), tolerance_deg, quad_segs=4)
+
+
 def population_cells(
     path: str | os.PathLike[str],
     *,
     boundary: shapely.Geometry | None = None,
-    boundary_tolerance_m: float = 500.0,
+    boundary_tolerance_m: float = BOUNDARY_TOLERANCE_M,
     aggregate: int = 1,
 ) -> gpd.GeoDataFrame:
     """Read a population raster as one weighted point per populated cell.
@@ -118,15 +133,7 @@ def population_cells(
         crs=4326,
     )
     if boundary is not None:
-        # metres to degrees at the boundary's latitude (longitude degrees shrink with latitude)
-        lat_c = abs(shapely.centroid(boundary).y)
-        tolerance_deg = boundary_tolerance_m / (111_320.0 * max(np.cos(np.radians(lat_c)), 0.2))
-        # simplify first (to a tenth of the tolerance): buffering a detailed coastline is slow
-        region = (
-            shapely.buffer(shapely.simplify(boundary, tolerance_deg / 10), tolerance_deg, quad_segs=4)
-            if boundary_tolerance_m > 0
-            else boundary
-        )
+        region = widened_boundary(boundary, boundary_tolerance_m)
         inside = shapely.contains_xy(region, lon, lat)
         if not inside.all():
             logger.info(

@@ -40,6 +40,7 @@ from pyproj import CRS, Transformer
 
 from coverage import __version__
 from coverage._errors import InputError
+from coverage.demand import BOUNDARY_TOLERANCE_M, widened_boundary
 from coverage.network import file_sha256
 from coverage.osm import HEALTH_TAGS, PLACE_VALUES, check_osm_path, iterate_osm, utm_crs_for
 from coverage.zones import URBAN_BLOCK_M
@@ -53,8 +54,6 @@ DEFAULT_EXTRACT_BUFFER_M = 5000.0
 EXTRACT_FORMAT = 1
 #: Extract files written in one pass over the big file; more regions take more passes.
 DEFAULT_MAX_OPEN = 200
-#: Pixels whose centre is this close outside the region still belong to it (as in population_cells).
-BOUNDARY_TOLERANCE_M = 500.0
 
 _NODE_KEYS = ("amenity", "healthcare", "emergency", "place")
 _AREA_TYPES = ("multipolygon", "boundary")
@@ -529,13 +528,7 @@ def clip_population(
     from rasterio.windows import Window, from_bounds
 
     raster, out_path = Path(raster), Path(out_path)
-    lat_c = abs(shapely.centroid(geometry).y)
-    tolerance_deg = boundary_tolerance_m / (111_320.0 * max(np.cos(np.radians(lat_c)), 0.2))
-    region = (
-        shapely.buffer(shapely.simplify(geometry, tolerance_deg / 10), tolerance_deg, quad_segs=4)
-        if boundary_tolerance_m > 0
-        else geometry
-    )
+    region = widened_boundary(geometry, boundary_tolerance_m)
     try:
         with rasterio.open(raster) as src:
             if src.crs is None:

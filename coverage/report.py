@@ -677,7 +677,7 @@ def _maps(
 ) -> tuple[str, bytes]:
     """The interactive map's HTML document and the static map's PNG bytes (also kept as ``map.png``)."""
     circle = config.circle_minutes
-    changed = changes is not None and (len(changes.newly_uncovered) or len(changes.newly_covered))
+    changed = changes is not None and bool(len(changes.newly_uncovered) or len(changes.newly_covered))
     m = coverage_map(
         analysis,
         minutes=circle,

@@ -44,7 +44,8 @@ DIRECTIONS: tuple[str, ...] = ("from_facility", "to_facility")
 TABLE_CHUNK = 256
 
 
-def _check_direction(direction: str) -> None:
+def check_direction(direction: str) -> None:
+    """Refuse a direction other than ``from_facility`` or ``to_facility``."""
     if direction not in DIRECTIONS:
         msg = f"direction must be one of {DIRECTIONS}, got {direction!r}"
         raise InputError(msg)
@@ -170,7 +171,7 @@ def nearest_facility(
     -------
     Reach
     """
-    _check_direction(direction)
+    check_direction(direction)
     if len(facilities) == 0:
         msg = "no facilities to search from: the facility set is empty. Check the facility file or the kinds selected."
         raise InputError(msg)
@@ -336,9 +337,7 @@ def pair_seconds(
     scipy.sparse.csr_matrix
         sources x targets, float64 seconds; only pairs within the cutoff are stored.
     """
-    if direction not in DIRECTIONS:
-        msg = f"direction must be one of {DIRECTIONS}, got {direction!r}"
-        raise InputError(msg)
+    check_direction(direction)
     if not (np.isfinite(cutoff_minutes) and cutoff_minutes > 0):
         msg = f"cutoff_minutes must be a positive number, got {cutoff_minutes}"
         raise InputError(msg)

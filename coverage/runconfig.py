@@ -40,9 +40,11 @@ from typing import Any, NoReturn
 
 from coverage._config import did_you_mean, read_toml, type_name
 from coverage._errors import ConfigError
+from coverage.analysis import DEFAULT_MINUTES
+from coverage.isochrones import DEFAULT_BUFFER_M
 from coverage.profiles import list_profiles, load_profile
 from coverage.regions import REGION_PRESETS, data_dir, default_region, region_preset_path
-from coverage.standards import list_standards, load_standard
+from coverage.standards import DIRECTIONS, list_standards, load_standard
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +52,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_CONFIG_NAME = "coverage-report.toml"
 #: Name of the run history database inside the report folder, unless ``report.history`` says otherwise.
 DEFAULT_HISTORY_NAME = "history.sqlite"
-DEFAULT_MINUTES = (10.0, 15.0, 30.0)
-DEFAULT_BUFFER_M = 100.0
 LANGUAGES = ("en", "zh")
-DIRECTIONS = ("to_facility", "from_facility")
 DATUMS = ("wgs84", "gcj02", "bd09")
 MAX_MINUTES = 24 * 60.0
 MAX_BUFFER_M = 10_000.0

@@ -53,13 +53,7 @@ def read_zones(
         A pandas query selecting some units, e.g. ``"admin_level == '4'"``.
     """
     path = Path(path)
-    zones = read_polygons(path, layer=layer, what="zones")
-    if where:
-        try:
-            zones = zones.query(where)
-        except Exception as error:
-            msg = f"{path}: cannot select zones with {where!r} ({error}); columns are {', '.join(map(str, zones.columns))}."
-            raise InputError(msg) from error
+    zones = select_rows(read_polygons(path, layer=layer, what="zones"), where, label=str(path), what="zones")
     if zones.empty:
         msg = f"{path}: no polygons match {where!r}."
         raise InputError(msg)
@@ -75,6 +69,19 @@ def read_zones(
     out = out.dissolve("zone", as_index=False)
     _warn_overlaps(out, path)
     return out[["zone", "geometry"]]
+
+
+def select_rows(frame: gpd.GeoDataFrame, where: str | None, *, label: str, what: str) -> gpd.GeoDataFrame:
+    """The rows of ``frame`` a pandas query selects (all without one); a bad query names the columns there are."""
+    if not where:
+        return frame
+    try:
+        return frame.query(where)
+    except Exception as error:
+        msg = (
+            f"{label}: cannot select {what} with {where!r} ({error}); columns are {', '.join(map(str, frame.columns))}."
+        )
+        raise InputError(msg) from error
 
 
 def _warn_overlaps(zones: gpd.GeoDataFrame, path: Path) -> None:
