@@ -1,6 +1,6 @@
 """Benchmark of batch runs on Dask distributed: 1 vs 2 workers, and each region's time and peak memory.
 
-Runs :func:`coverage.batch.run_batch` on the shipped Comoros data cut into many
+Runs :func:`coverage.batch.runner.run_batch` on the shipped Comoros data cut into many
 regions of similar size, as a province is cut into counties: the three islands
 (``admin_level == '4'`` of ``data/comoros/admin_boundaries_osm.geojson``) intersected
 with a 0.1° grid (tiles of about 11 km), 32 regions, with the default settings
@@ -39,8 +39,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coverage.batch import BatchResult, read_regions, run_batch
-from coverage.extracts import split_osm
+from coverage.batch.extracts import split_osm
+from coverage.batch.regions import read_regions
+from coverage.batch.runner import BatchResult, run_batch
 
 REPO = Path(__file__).resolve().parent.parent
 COMOROS = REPO / "data" / "comoros"

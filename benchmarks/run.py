@@ -42,11 +42,11 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from coverage.network import Network, prepare_network
-from coverage.osm import facilities_from_osm, roads_from_osm
-from coverage.profiles import load_profile
-from coverage.routing import nearest_facility, reach_points, travel_time_table
-from coverage.snapping import Attachment, attach_points
+from coverage.io.osm import facilities_from_osm, roads_from_osm
+from coverage.network.prepared import Network, prepare_network
+from coverage.network.profiles import load_profile
+from coverage.network.routing import nearest_facility, reach_points, travel_time_table
+from coverage.network.snapping import Attachment, attach_points
 
 logger = logging.getLogger(__name__)
 
@@ -289,7 +289,7 @@ def bench_load(
     report: Report, name: str, path: Path, *, boundary: shapely.Geometry | None, cold_target_s: float | None
 ) -> Network:
     """Stage 1: read OSM + prepare (car), then load_network through an empty and a filled cache."""
-    from coverage.sources import load_network
+    from coverage.network.sources import load_network
 
     profile = load_profile("car")
     read_s, roads = timed(lambda: roads_from_osm(path, boundary=boundary))
@@ -449,7 +449,7 @@ def bench_table(report: Report, inputs: Inputs, *, repeats: int) -> None:
 
 def bench_isochrones(report: Report, inputs: Inputs, reach: Any, *, per_facility: bool) -> None:
     """Stage 6: dissolved isochrones, and optionally one per facility."""
-    from coverage.isochrones import facility_isochrones, isochrones
+    from coverage.analysis.isochrones import facility_isochrones, isochrones
 
     network = inputs.network
     minutes = "/".join(f"{m:g}" for m in THRESHOLDS_MINUTES)
@@ -475,7 +475,7 @@ def bench_isochrones(report: Report, inputs: Inputs, reach: Any, *, per_facility
 
 def bench_analyze(report: Report) -> None:
     """Stage 7: the full job on the default region, with an empty then a filled cache."""
-    from coverage.analysis import analyze
+    from coverage.analysis.run import analyze
 
     with tempfile.TemporaryDirectory(prefix="coverage-bench-analyze-") as cache_dir:
         cold_s, result = timed(lambda: analyze(cache_dir=cache_dir))
@@ -500,8 +500,8 @@ def bench_analyze(report: Report) -> None:
 
 def comoros_inputs(report: Report, *, repeats: int, run_naive: bool, per_facility: bool) -> None:
     """All stages on the shipped Comoros region (the three islands)."""
-    from coverage.demand import population_cells
-    from coverage.regions import default_region
+    from coverage.analysis.demand import population_cells
+    from coverage.io.regions import default_region
 
     region = default_region()
     boundary_s, boundary = timed(region.boundary)

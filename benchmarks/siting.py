@@ -35,14 +35,14 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from coverage.analysis import analyze
-from coverage.candidates import road_candidates
-from coverage.network import Network
-from coverage.profiles import load_profile
-from coverage.routing import pair_seconds
-from coverage.siting import coverage_matrix, default_candidates, site
-from coverage.snapping import Attachment, attach_points
-from coverage.solvers import solve_mclp
+from coverage.analysis.run import analyze
+from coverage.network.prepared import Network
+from coverage.network.profiles import load_profile
+from coverage.network.routing import pair_seconds
+from coverage.network.snapping import Attachment, attach_points
+from coverage.siting.candidates import road_candidates
+from coverage.siting.models import coverage_matrix, default_candidates, site
+from coverage.siting.solvers import solve_mclp
 
 logger = logging.getLogger(__name__)
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from coverage.cli import main
+from coverage.cli.main import main
 
 sys.exit(main())

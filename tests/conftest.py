@@ -29,35 +29,35 @@ def mwali_boundary(admin):
 
 @pytest.fixture(scope="session")
 def mwali_roads(mwali_boundary):
-    from coverage.osm import roads_from_osm
+    from coverage.io.osm import roads_from_osm
 
     return roads_from_osm(COMOROS_PBF, boundary=mwali_boundary)
 
 
 @pytest.fixture(scope="session")
 def car():
-    from coverage.profiles import load_profile
+    from coverage.network.profiles import load_profile
 
     return load_profile("car")
 
 
 @pytest.fixture(scope="session")
 def mwali_network(mwali_roads, car):
-    from coverage.network import prepare_network
+    from coverage.network.prepared import prepare_network
 
     return prepare_network(mwali_roads, car)
 
 
 @pytest.fixture(scope="session")
 def mwali_facilities(mwali_boundary):
-    from coverage.osm import facilities_from_osm
+    from coverage.io.osm import facilities_from_osm
 
     return facilities_from_osm(COMOROS_PBF, boundary=mwali_boundary)
 
 
 @pytest.fixture(scope="session")
 def mwali_places(mwali_boundary):
-    from coverage.osm import places_from_osm
+    from coverage.io.osm import places_from_osm
 
     return places_from_osm(COMOROS_PBF, boundary=mwali_boundary)
 
@@ -70,7 +70,7 @@ HOSTILE_KIND = "</script><script>window.__xss=2</script>"
 @pytest.fixture(scope="session")
 def hostile_analysis(tmp_path_factory, mwali_boundary, mwali_facilities, mwali_places):
     """Mwali with admin units and the population raster, where one village and one facility kind carry markup."""
-    from coverage.analysis import analyze
+    from coverage.analysis.run import analyze
 
     villages = mwali_places.copy()
     villages.loc[villages.index[0], "name"] = HOSTILE_NAME
@@ -93,6 +93,6 @@ def hostile_analysis(tmp_path_factory, mwali_boundary, mwali_facilities, mwali_p
 
 @pytest.fixture(scope="session")
 def hostile_map(hostile_analysis):
-    from coverage.maps import coverage_map
+    from coverage.outputs.maps import coverage_map
 
     return coverage_map(hostile_analysis, basemap="osm")

@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from coverage.network import Network
+from coverage.network.prepared import Network
 
 CRS_M = CRS.from_epsg(32738)
 ORIGIN = (500_000.0, 8_600_000.0)

@@ -14,8 +14,8 @@ from itertools import pairwise
 import networkx as nx
 import numpy as np
 
-from coverage.network import Network
-from coverage.snapping import Attachment
+from coverage.network.prepared import Network
+from coverage.network.snapping import Attachment
 
 
 def spliced_graph(network: Network, sources: Attachment, targets: Attachment) -> nx.DiGraph:

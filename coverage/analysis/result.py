@@ -1,0 +1,199 @@
+"""The result of an analysis: travel times and coverage of one region, and its headline figures.
+
+:class:`Analysis` holds the region's facilities, villages and raster cells with
+their times and coverage flags, the isochrones and the network they were computed
+on; :func:`summarise` and :func:`zone_table` turn it into the figures a planner reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from coverage._errors import InputError
+from coverage.network.prepared import Network
+from coverage.network.profiles import Profile
+from coverage.network.snapping import Attachment
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MINUTES = (10.0, 15.0, 30.0)
+
+
+def checked_thresholds(minutes: Sequence[float]) -> tuple[float, ...]:
+    """Thresholds in minutes, ascending and distinct; an InputError unless all are positive."""
+    thresholds = tuple(sorted({float(m) for m in minutes}))
+    if not thresholds or thresholds[0] <= 0:
+        msg = f"minutes must be positive numbers, got {list(minutes)}"
+        raise InputError(msg)
+    return thresholds
+
+
+def covered_column(minutes: float) -> str:
+    """Name of the column telling whether a place is within ``minutes`` (``covered_15``)."""
+    return f"covered_{minutes:g}".replace(".", "_")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Travel times, coverage and isochrones of one region.
+
+    All GeoDataFrames are in WGS84 (EPSG:4326), ready for maps and GIS files.
+
+    Attributes
+    ----------
+    region : str
+        Name of the region.
+    network : Network
+        The prepared network the times were computed on.
+    profile : Profile
+    direction : str
+        ``"to_facility"`` (place → facility) or ``"from_facility"`` (EMS, facility → place).
+    minutes : tuple of float
+        Thresholds, ascending.
+    facilities : GeoDataFrame
+        ``id``, ``name``, ``kind``, snapping columns.
+    villages : GeoDataFrame
+        ``id``, ``name``, ``population``, ``population_source``, ``zone``,
+        ``nearest_facility_id``, ``nearest_facility_name``, ``minutes``,
+        ``covered_<T>`` per threshold, ``snap_distance_m``, ``off_network``,
+        ``small_piece``.
+    cells : GeoDataFrame or None
+        Populated raster cells with the same coverage columns.
+    isochrones : GeoDataFrame
+        Dissolved area per threshold with ``area_km2`` and ``population``.
+    service_areas : GeoDataFrame
+        Nearest-facility partition within the largest threshold.
+    facility_isochrones : GeoDataFrame
+        One polygon per facility and threshold.
+    zones : GeoDataFrame or None
+        Admin units.
+    attribution : str
+        Data credits to show with every output.
+    inputs : dict
+        Each input file's ``path`` and ``sha256``, by role (``network``, ``facilities``...).
+    attachments : dict
+        How ``facilities``, ``villages`` and ``cells`` (the keys) were attached to the
+        network, row for row, for later searches on the same points (e.g. siting).
+    """
+
+    region: str
+    network: Network
+    profile: Profile
+    direction: str
+    minutes: tuple[float, ...]
+    facilities: gpd.GeoDataFrame
+    villages: gpd.GeoDataFrame
+    cells: gpd.GeoDataFrame | None
+    isochrones: gpd.GeoDataFrame
+    service_areas: gpd.GeoDataFrame
+    facility_isochrones: gpd.GeoDataFrame
+    zones: gpd.GeoDataFrame | None
+    attribution: str
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    attachments: dict[str, Attachment] = field(default_factory=dict, repr=False, compare=False)
+
+    def road_problems(self) -> gpd.GeoDataFrame:
+        """Places in the road source to look at (dangling ends, near-miss junctions...), WGS84 points."""
+        problems = self.network.problems
+        frame = gpd.GeoDataFrame(
+            {"problem": problems["problem"].to_numpy(), "detail": problems["detail"].to_numpy()},
+            geometry=gpd.points_from_xy(problems["x"], problems["y"]),
+            crs=self.network.crs,
+        )
+        return frame.to_crs(4326)
+
+    def summary(self) -> dict[str, Any]:
+        """Headline figures per threshold, overall and per zone (JSON-ready)."""
+        return summarise(self)
+
+    def zone_table(self) -> pd.DataFrame:
+        """Covered population and villages per zone and threshold (long format)."""
+        return zone_table(self)
+
+
+def summarise(analysis: Analysis) -> dict[str, Any]:
+    """Headline figures of an analysis (see :meth:`Analysis.summary`)."""
+    villages = analysis.villages
+    cells = analysis.cells
+    per_threshold = []
+    for threshold in analysis.minutes:
+        column = covered_column(threshold)
+        row: dict[str, Any] = {"minutes": threshold}
+        if cells is not None and len(cells):
+            total = float(cells["population"].sum())
+            covered = float(cells.loc[cells[column], "population"].sum())
+            row.update(
+                population_total=round(total, 1),
+                population_covered=round(covered, 1),
+                population_share=covered / total if total else None,
+            )
+        row.update(
+            villages_total=len(villages),
+            villages_covered=int(villages[column].sum()),
+            village_population_covered=round(float(villages.loc[villages[column], "population"].fillna(0).sum()), 1),
+            village_population_total=round(float(villages["population"].fillna(0).sum()), 1),
+        )
+        iso = analysis.isochrones[analysis.isochrones["minutes"] == threshold]
+        if len(iso):
+            row.update(isochrone_area_km2=round(float(iso["area_km2"].iloc[0]), 3))
+        per_threshold.append(row)
+    return {
+        "region": analysis.region,
+        "profile": analysis.profile.name,
+        "direction": analysis.direction,
+        "network": {
+            "source": analysis.network.source,
+            "nodes": analysis.network.n_nodes,
+            "road_pieces": analysis.network.n_segments,
+            "pieces": analysis.network.components.n_components,
+            "small_pieces": analysis.network.components.small_pieces,
+        },
+        "facilities": {
+            "total": len(analysis.facilities),
+            "by_kind": {str(k): int(v) for k, v in analysis.facilities["kind"].value_counts().items()},
+            "off_network": int(analysis.facilities["off_network"].sum()),
+        },
+        "road_problems": {str(k): int(v) for k, v in analysis.network.problems["problem"].value_counts().items()},
+        "villages": {
+            "total": len(villages),
+            "off_network": int(villages["off_network"].sum()),
+            "on_small_pieces": int(villages["small_piece"].sum()),
+            "unreached": int(villages["minutes"].isna().sum()),
+        },
+        "thresholds": per_threshold,
+        "zones": zone_table(analysis).to_dict(orient="records"),
+        "inputs": analysis.inputs,
+        "attribution": analysis.attribution,
+    }
+
+
+def zone_table(analysis: Analysis) -> pd.DataFrame:
+    """Population and villages covered per zone and threshold."""
+    rows = []
+    source = analysis.cells if analysis.cells is not None and len(analysis.cells) else analysis.villages
+    basis = "cells" if source is analysis.cells else "villages"
+    for zone, group in source.groupby("zone"):
+        villages = analysis.villages[analysis.villages["zone"] == zone]
+        for threshold in analysis.minutes:
+            column = covered_column(threshold)
+            total = float(group["population"].fillna(0).sum())
+            covered = float(group.loc[group[column], "population"].fillna(0).sum())
+            rows.append(
+                {
+                    "zone": zone or "(outside every zone)",
+                    "minutes": threshold,
+                    "population_total": round(total, 1),
+                    "population_covered": round(covered, 1),
+                    "population_share": covered / total if total else None,
+                    "villages_total": len(villages),
+                    "villages_covered": int(villages[column].sum()),
+                    "population_basis": basis,
+                }
+            )
+    return pd.DataFrame(rows)

@@ -1,0 +1,287 @@
+"""The main job: from a region's inputs to travel times, isochrones and coverage.
+
+:func:`analyze` chains the library's steps (network, facilities, demand,
+snapping, one multi-source search, isochrones, coverage) and returns an
+:class:`~coverage.analysis.result.Analysis`; the CLI, notebooks, standards and
+reports all call it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from coverage._errors import InputError
+from coverage.analysis.demand import population_cells
+from coverage.analysis.isochrones import DEFAULT_BUFFER_M, facility_isochrones, isochrones, service_areas
+from coverage.analysis.places import read_facilities, read_villages, select_facilities
+from coverage.analysis.result import DEFAULT_MINUTES, Analysis, checked_thresholds, covered_column
+from coverage.analysis.zones import assign_zones, read_boundary, read_zones, urban_area_from_population
+from coverage.io.regions import OSM_ATTRIBUTION, WORLDPOP_ATTRIBUTION, Region, default_region
+from coverage.network.prepared import Network, file_sha256
+from coverage.network.profiles import Profile, load_profile
+from coverage.network.routing import Reach, check_direction, nearest_facility, reach_points
+from coverage.network.snapping import Attachment, attach_points
+from coverage.network.sources import load_network
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+def _coverage_columns(
+    frame: gpd.GeoDataFrame,
+    attachment: Attachment,
+    seconds: np.ndarray,
+    facility_index: np.ndarray,
+    facilities: gpd.GeoDataFrame,
+    minutes: Sequence[float],
+) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    ids = facilities["id"].to_numpy()
+    names = facilities["name"].to_numpy()
+    reached = facility_index >= 0
+    frame["nearest_facility_id"] = np.where(reached, ids[np.maximum(facility_index, 0)], None)
+    frame["nearest_facility_name"] = np.where(reached, names[np.maximum(facility_index, 0)], None)
+    frame["minutes"] = np.where(np.isfinite(seconds), seconds / 60.0, np.nan)
+    for threshold in minutes:
+        frame[covered_column(threshold)] = seconds <= threshold * 60.0
+    frame["snap_distance_m"] = attachment.snap_distance_m
+    frame["off_network"] = attachment.off_network
+    frame["small_piece"] = attachment.small_piece
+    return frame
+
+
+def analyze(
+    osm: str | os.PathLike[str] | None = None,
+    *,
+    facilities: str | os.PathLike[str] | gpd.GeoDataFrame | None = None,
+    villages: str | os.PathLike[str] | gpd.GeoDataFrame | None = None,
+    population: str | os.PathLike[str] | None = None,
+    zones: str | os.PathLike[str] | None = None,
+    zones_name_column: str | None = None,
+    zones_where: str | None = None,
+    boundary: shapely.Geometry | str | os.PathLike[str] | None = None,
+    profile: str | os.PathLike[str] | Profile = "car",
+    direction: str = "to_facility",
+    minutes: Sequence[float] = DEFAULT_MINUTES,
+    kinds: Sequence[str] | None = None,
+    ems: bool = False,
+    datum: str = "wgs84",
+    road_class_column: str | None = None,
+    buffer_m: float = DEFAULT_BUFFER_M,
+    per_facility_isochrones: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+) -> Analysis:
+    """Compute travel times, coverage and isochrones for a region.
+
+    With no arguments, runs on the embedded default region (Comoros): roads,
+    facilities and villages from its OSM extract, population from its raster,
+    summaries per island.
+
+    Parameters
+    ----------
+    osm : path, optional
+        Road network: OSM extract, osmnx GraphML or GIS lines file. Default: the
+        embedded region, with its population raster and zones.
+    facilities : path or GeoDataFrame, optional
+        Facility file (CSV with lon/lat, GeoJSON, GeoPackage, Shapefile) with a
+        ``kind`` column; default the health facilities tagged in the OSM file.
+    villages : path or GeoDataFrame, optional
+        Demand places with an optional ``population`` column; default OSM
+        ``place=city/town/village/hamlet``.
+    population : path, optional
+        Population GeoTIFF; each populated cell becomes a weighted demand point.
+    zones : path, optional
+        Admin-unit polygons to summarise by.
+    zones_name_column : str, optional
+        Column naming the admin units.
+    zones_where : str, optional
+        pandas query selecting some of the zones, e.g. ``"admin_level == '8'"``.
+    boundary : shapely geometry or path, optional
+        WGS84 polygon, or a polygon file, clipping roads, facilities, villages and cells.
+    profile : str or Profile
+        Speed profile name (``car``, ``ambulance``, ``walk``) or TOML path.
+    direction : {"to_facility", "from_facility"}
+        Trip direction: place → facility (reaching care) or facility → place (EMS).
+    minutes : sequence of float
+        Thresholds in minutes.
+    kinds : sequence of str, optional
+        Facility kinds to count (``hospital``, ``clinic``, ``doctors``, ``ems``...).
+    ems : bool
+        EMS analysis: ambulance stations (or hospitals when there are none), trips
+        from the station.
+    datum : {"wgs84", "gcj02", "bd09"}
+        Datum of the user's facility and village files.
+    road_class_column : str, optional
+        Road-class column when ``osm`` is a GIS lines file.
+    buffer_m : float
+        Half-width of the corridor drawn around reached roads in isochrones.
+    per_facility_isochrones : bool
+        Also build one isochrone per facility and threshold.
+    cache_dir : path, optional
+        Where prepared networks are cached.
+    use_cache : bool
+        Reuse and write the prepared-network cache.
+    progress : callable, optional
+        Called with a short label as each step starts.
+    """
+    step = progress or (lambda label: None)
+    check_direction(direction)
+    thresholds = checked_thresholds(minutes)
+    if ems:
+        direction = "from_facility"
+    region: Region | None = None
+    if osm is None:
+        region = default_region()
+        osm = region.osm
+        population = population if population is not None else region.population
+        if zones is None:
+            zones = region.zones
+            zones_name_column = region.zones_name_column
+            zones_where = region.zones_where
+    osm = Path(osm)
+    profile = profile if isinstance(profile, Profile) else load_profile(profile)
+    clip = read_boundary(boundary) if isinstance(boundary, str | os.PathLike) else boundary
+
+    step("zones")
+    zone_frame = None
+    if zones is not None:
+        zone_frame = read_zones(zones, name_column=zones_name_column, where=zones_where)
+        if clip is None and region is not None:
+            clip = zone_frame.geometry.union_all()
+    urban_area = urban_area_from_population(population) if population is not None else None
+
+    step("road network")
+    network = load_network(
+        osm,
+        profile=profile,
+        boundary=clip,
+        urban_area=urban_area,
+        class_column=road_class_column,
+        cache_dir=cache_dir,
+        use_cache=use_cache,
+    )
+    extent = network.extent_lonlat()
+
+    step("facilities")
+    facility_frame = read_facilities(facilities, osm=osm, boundary=clip, datum=datum, extent=extent)
+    facility_frame = select_facilities(facility_frame, kinds=kinds, ems=ems)
+    if facility_frame.empty:
+        wanted = (
+            f"facility of kind {', '.join(kinds)}"
+            if kinds
+            else ("EMS station or hospital" if ems else "health facility")
+        )
+        source = "the facility file" if facilities is not None else f"{osm.name} within the region"
+        msg = (
+            f"no {wanted} in {source}: there is nothing to measure travel times to. "
+            "Give a facility file with --facilities, other --kinds, or a larger region."
+        )
+        raise InputError(msg)
+
+    step("population")
+    cells = population_cells(population, boundary=clip) if population is not None else None
+
+    step("villages")
+    village_frame = read_villages(villages, osm=osm, boundary=clip, datum=datum, extent=extent, cells=cells)
+    village_frame["zone"] = assign_zones(village_frame, zone_frame).to_numpy()
+    if cells is not None:
+        cells["zone"] = assign_zones(cells, zone_frame).to_numpy()
+
+    step("snapping")
+    speed, tolerance = profile.access_speed_kph, profile.snap_tolerance_m
+    facility_att = attach_points(network, facility_frame, access_speed_kph=speed, tolerance_m=tolerance)
+    village_att = attach_points(network, village_frame, access_speed_kph=speed, tolerance_m=tolerance)
+    cell_att = (
+        attach_points(network, cells, access_speed_kph=speed, tolerance_m=tolerance) if cells is not None else None
+    )
+
+    step("travel times")
+    reach = nearest_facility(network, facility_att, direction=direction)  # type: ignore[arg-type]
+    facility_frame = _with_snapping(facility_frame, facility_att)
+    seconds, index = reach_points(network, reach, village_att)
+    village_frame = _coverage_columns(village_frame, village_att, seconds, index, facility_frame, thresholds)
+    if cells is not None and cell_att is not None:
+        seconds, index = reach_points(network, reach, cell_att)
+        cells = _coverage_columns(cells, cell_att, seconds, index, facility_frame, thresholds)
+
+    step("isochrones")
+    iso = _isochrones_with_population(network, reach, thresholds, buffer_m, cells)
+    areas = service_areas(network, reach, minutes=thresholds[-1], buffer_m=buffer_m).to_crs(4326)
+    per_facility = (
+        facility_isochrones(network, facility_att, direction=direction, minutes=thresholds, buffer_m=buffer_m).to_crs(
+            4326
+        )
+        if per_facility_isochrones
+        else gpd.GeoDataFrame({"facility_id": [], "minutes": [], "area_km2": []}, geometry=[], crs=4326)
+    )
+    attribution = (
+        region.attribution
+        if region is not None
+        else OSM_ATTRIBUTION + (f"; {WORLDPOP_ATTRIBUTION}" if population is not None else "")
+    )
+    # the profile by its settings: it may have been changed in memory, or its file removed since
+    inputs: dict[str, dict[str, str]] = {"profile": {"path": str(profile.path), "sha256": profile.fingerprint}}
+    for key, value in (
+        ("network", osm),
+        ("facilities", facilities),
+        ("villages", villages),
+        ("population", population),
+        ("zones", zones),
+        ("boundary", boundary),
+    ):
+        if isinstance(value, str | os.PathLike):
+            # the hash tells a later run whether this input changed
+            inputs[key] = {"path": str(value), "sha256": file_sha256(value)}
+    return Analysis(
+        region=region.name if region is not None else osm.name,
+        network=network,
+        profile=profile,
+        direction=direction,
+        minutes=thresholds,
+        facilities=facility_frame,
+        villages=village_frame,
+        cells=cells,
+        isochrones=iso,
+        service_areas=areas,
+        facility_isochrones=per_facility,
+        zones=zone_frame,
+        attribution=attribution,
+        inputs=inputs,
+        attachments={
+            name: att
+            for name, att in (("facilities", facility_att), ("villages", village_att), ("cells", cell_att))
+            if att is not None
+        },
+    )
+
+
+def _with_snapping(frame: gpd.GeoDataFrame, attachment: Attachment) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    frame["snap_distance_m"] = attachment.snap_distance_m
+    frame["off_network"] = attachment.off_network
+    frame["small_piece"] = attachment.small_piece
+    return frame
+
+
+def _isochrones_with_population(
+    network: Network, reach: Reach, thresholds: tuple[float, ...], buffer_m: float, cells: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame:
+    iso = isochrones(network, reach, minutes=thresholds, buffer_m=buffer_m)
+    if cells is not None and len(cells):
+        projected = cells.geometry.to_crs(network.crs)
+        x, y = projected.x.to_numpy(), projected.y.to_numpy()
+        weights = cells["population"].to_numpy()
+        iso["population"] = [float(weights[shapely.contains_xy(polygon, x, y)].sum()) for polygon in iso.geometry]
+    else:
+        iso["population"] = np.nan
+    return iso.to_crs(4326)

@@ -1,0 +1,295 @@
+"""Zones: admin units to summarise by, and urban areas where urban speeds and standards apply.
+
+Admin units come from a polygon file. Urban areas come from a polygon layer or
+are derived from the population raster by a density threshold.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.geometry
+import shapely.ops
+from pyproj import CRS
+
+from coverage._errors import InputError
+
+logger = logging.getLogger(__name__)
+
+#: People per km² above which a block of the raster counts as urban. China's urban-rural
+#: classification (国家统计局《统计上划分城乡的规定》) works on built-up contiguity, not a
+#: density figure; 1,500 /km² over 1 km blocks is the threshold of the EU/OECD "degree of
+#: urbanisation" (urban centres), used here as a documented, editable default.
+URBAN_DENSITY_PER_KM2 = 1500.0
+#: Side of the blocks the raster is summed over before the density test, in metres.
+URBAN_BLOCK_M = 1000.0
+
+
+def read_zones(
+    path: str | os.PathLike[str],
+    *,
+    name_column: str | None = None,
+    layer: str | None = None,
+    where: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read admin units (or other zones) as WGS84 polygons with a ``zone`` name column.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Polygon file (GeoJSON, GeoPackage, Shapefile).
+    name_column : str, optional
+        Column naming each unit; default the first of ``name``, ``NAME``, ``名称``.
+    layer : str, optional
+        Layer of a multi-layer file.
+    where : str, optional
+        A pandas query selecting some units, e.g. ``"admin_level == '4'"``.
+    """
+    path = Path(path)
+    zones = select_rows(read_polygons(path, layer=layer, what="zones"), where, label=str(path), what="zones")
+    if zones.empty:
+        msg = f"{path}: no polygons match {where!r}."
+        raise InputError(msg)
+    if name_column is None:
+        name_column = next((c for c in ("name", "NAME", "名称", "zone") if c in zones), None)
+    if name_column is None or name_column not in zones:
+        msg = f"{path}: no column {name_column!r} to name the zones; columns are {', '.join(map(str, zones.columns))}."
+        raise InputError(msg)
+    zones = zones.to_crs(4326)
+    out = gpd.GeoDataFrame(
+        {"zone": zones[name_column].astype(str).to_numpy()}, geometry=zones.geometry.to_numpy(), crs=4326
+    )
+    out = out.dissolve("zone", as_index=False)
+    _warn_overlaps(out, path)
+    return out[["zone", "geometry"]]
+
+
+def select_rows(frame: gpd.GeoDataFrame, where: str | None, *, label: str, what: str) -> gpd.GeoDataFrame:
+    """The rows of ``frame`` a pandas query selects (all without one); a bad query names the columns there are."""
+    if not where:
+        return frame
+    try:
+        return frame.query(where)
+    except Exception as error:
+        msg = (
+            f"{label}: cannot select {what} with {where!r} ({error}); columns are {', '.join(map(str, frame.columns))}."
+        )
+        raise InputError(msg) from error
+
+
+def _warn_overlaps(zones: gpd.GeoDataFrame, path: Path) -> None:
+    """Warn when zones overlap (e.g. a country and its provinces in one file): points go to the first."""
+    projected = zones.to_crs(zones.estimate_utm_crs())
+    total = float(projected.area.sum())
+    union = float(projected.geometry.union_all().area)
+    if total > 1.01 * union:
+        logger.warning(
+            "%s: the zones overlap (their areas add up to %.0f%% of their union); each place goes to the first "
+            "zone holding it. Select one level, e.g. with a where query such as \"admin_level == '8'\".",
+            path.name,
+            100 * total / union,
+        )
+
+
+def read_polygons(path: str | os.PathLike[str], *, layer: str | None, what: str) -> gpd.GeoDataFrame:
+    """The polygons of a vector file, checked: it exists, reads, has a CRS and holds polygons."""
+    path = Path(path)
+    if not path.exists():
+        msg = f"{what} file not found: {path}"
+        raise InputError(msg)
+    try:
+        frame = gpd.read_file(path, layer=layer)
+    except Exception as error:
+        msg = f"{path}: cannot read this polygon file ({error})."
+        raise InputError(msg) from error
+    if frame.crs is None:
+        msg = f"{path}: the file has no CRS; add a .prj (Shapefile) or a crs member, e.g. EPSG:4326."
+        raise InputError(msg)
+    polygons = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if polygons.empty:
+        found = ", ".join(sorted(set(frame.geom_type.dropna()))) or "nothing"
+        msg = f"{path}: no polygons in this file (found {found}); {what} must be polygons."
+        raise InputError(msg)
+    return polygons
+
+
+#: The zone classes the plans' standards distinguish.
+ZONE_CLASS_VALUES = ("central", "urban", "rural")
+
+
+def read_zone_classes(
+    path: str | os.PathLike[str], *, column: str = "zone_class", layer: str | None = None
+) -> gpd.GeoDataFrame:
+    """Read a planner's own central / urban / rural polygons.
+
+    Parameters
+    ----------
+    path : path
+        Polygon file with a column naming each polygon's class.
+    column : str
+        That column; its values must be ``central``, ``urban`` or ``rural`` (or
+        中心城区 / 城区 / 农村).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``zone_class`` and WGS84 geometry, one row per class.
+    """
+    path = Path(path)
+    polygons = read_polygons(path, layer=layer, what="zone classes")
+    if column not in polygons:
+        msg = (
+            f"{path}: no column {column!r} with the zone classes; columns are {', '.join(map(str, polygons.columns))}."
+        )
+        raise InputError(msg)
+    chinese = {"中心城区": "central", "城区": "urban", "城市": "urban", "农村": "rural", "乡村": "rural"}
+    values = polygons[column].astype(str).str.strip().replace(chinese).str.lower()
+    unknown = sorted(set(values) - set(ZONE_CLASS_VALUES))
+    if unknown:
+        msg = (
+            f"{path}: column {column!r} has values {', '.join(map(repr, unknown))}; allowed: "
+            f"{', '.join(ZONE_CLASS_VALUES)} (or 中心城区, 城区, 农村)."
+        )
+        raise InputError(msg)
+    frame = gpd.GeoDataFrame({"zone_class": values.to_numpy()}, geometry=polygons.geometry.to_numpy(), crs=polygons.crs)
+    return frame.to_crs(4326).dissolve("zone_class", as_index=False)[["zone_class", "geometry"]]
+
+
+def read_boundary(path: str | os.PathLike[str], *, layer: str | None = None) -> shapely.Geometry:
+    """Read a polygon file as one WGS84 outline (the union of its polygons), to clip a region to."""
+    return read_polygons(path, layer=layer, what="boundary").to_crs(4326).geometry.union_all()
+
+
+def assign_zones(
+    points: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None, *, max_distance_m: float = 1000.0
+) -> pd.Series:
+    """Name of the zone holding each point.
+
+    Points just outside every zone (on a coast or border that the zone polygons
+    draw slightly differently) get the nearest zone within ``max_distance_m``;
+    farther points get ``""``.
+    """
+    if zones is None or zones.empty or points.empty:
+        return pd.Series("", index=points.index, dtype=object)
+    crs = zones.estimate_utm_crs()
+    zone_geoms = np.asarray(zones.geometry.to_crs(crs).values)
+    point_geoms = np.asarray(points.geometry.to_crs(crs).values)
+    names = zones["zone"].to_numpy(dtype=object)
+    result = np.full(len(points), "", dtype=object)
+    x, y = shapely.get_x(point_geoms), shapely.get_y(point_geoms)
+    # prepared point-in-polygon per zone; a point on a shared border keeps the first zone listed
+    for name, geom in zip(names, zone_geoms, strict=True):
+        shapely.prepare(geom)
+        inside = (result == "") & shapely.contains_xy(geom, x, y)
+        result[inside] = name
+    tree = shapely.STRtree(zone_geoms)
+    outside = np.flatnonzero(result == "")
+    if len(outside) and max_distance_m > 0:
+        near_point, near_zone = tree.query_nearest(point_geoms[outside], max_distance=max_distance_m, all_matches=False)
+        result[outside[near_point]] = names[near_zone]
+    return pd.Series(result, index=points.index, dtype=object)
+
+
+def _density_blocks(path: Path, block_m: float) -> tuple[np.ndarray, Any, CRS, int]:
+    """People per km² over blocks of about ``block_m`` on a side; with the blocks' transform, CRS and size in pixels."""
+    from coverage.analysis.demand import read_population_grid
+
+    grid = read_population_grid(path)
+    transform, crs = grid.transform, grid.crs
+    top, bottom = transform.f, transform.f + transform.e * grid.values.shape[0]
+    if crs.is_geographic:
+        lat = (top + bottom) / 2
+        pixel_w = abs(transform.a) * 111_320 * np.cos(np.radians(lat))
+        pixel_h = abs(transform.e) * 110_574
+    else:
+        pixel_w, pixel_h = abs(transform.a), abs(transform.e)
+    k = max(1, round(block_m / np.sqrt(pixel_w * pixel_h)))
+    blocks = grid.block_sum(k)
+    return blocks.values / (k * k * pixel_w * pixel_h / 1e6), blocks.transform, crs, k
+
+
+def _polygons_of(mask: np.ndarray, transform: Any, crs: CRS) -> shapely.Geometry:
+    """The cells of a boolean block mask as one WGS84 (multi)polygon."""
+    import rasterio.features
+    from pyproj import Transformer
+
+    shapes = [
+        shapely.geometry.shape(geom)
+        for geom, value in rasterio.features.shapes(mask.astype(np.uint8), transform=transform)
+        if value == 1
+    ]
+    if not shapes:
+        return shapely.MultiPolygon()
+    area = shapely.union_all(shapes)
+    if not crs.is_geographic:
+        to_wgs84 = Transformer.from_crs(crs, 4326, always_xy=True)
+        area = shapely.ops.transform(to_wgs84.transform, area)
+    return area
+
+
+def urban_area_from_population(
+    path: str | os.PathLike[str],
+    *,
+    density_per_km2: float = URBAN_DENSITY_PER_KM2,
+    block_m: float = URBAN_BLOCK_M,
+) -> shapely.Geometry:
+    """Urban area derived from a population raster: blocks denser than a threshold.
+
+    The raster is summed over blocks of about ``block_m`` on a side, each block's
+    density compared with ``density_per_km2``, and the dense blocks merged.
+
+    Returns
+    -------
+    shapely geometry
+        (Multi)polygon in WGS84; empty when no block is dense enough.
+    """
+    path = Path(path)
+    density, transform, crs, k = _density_blocks(path, block_m)
+    dense = density >= density_per_km2
+    logger.info(
+        "%s: urban area of %d dense blocks (>= %g people/km2 over %d-pixel blocks)",
+        path.name,
+        int(dense.sum()),
+        density_per_km2,
+        k,
+    )
+    return _polygons_of(dense, transform, crs)
+
+
+def zone_classes_from_population(
+    path: str | os.PathLike[str],
+    *,
+    central_density_per_km2: float,
+    urban_density_per_km2: float = URBAN_DENSITY_PER_KM2,
+    block_m: float = URBAN_BLOCK_M,
+) -> gpd.GeoDataFrame:
+    """Central city, other urban and rural zones derived from population density.
+
+    Blocks of about ``block_m`` at or above ``central_density_per_km2`` are
+    ``central``; at or above ``urban_density_per_km2`` ``urban``; populated blocks
+    below are ``rural`` (standards such as "10 minutes in the central city, 15 in
+    other urban areas, 30 at county level" apply per class).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Up to three rows, ``zone_class`` and WGS84 (multi)polygon geometry.
+    """
+    if central_density_per_km2 < urban_density_per_km2:
+        msg = f"the central-city density ({central_density_per_km2:g}/km²) must be at least the urban one ({urban_density_per_km2:g}/km²)"
+        raise InputError(msg)
+    density, transform, crs, _ = _density_blocks(Path(path), block_m)
+    masks = {
+        "central": density >= central_density_per_km2,
+        "urban": (density >= urban_density_per_km2) & (density < central_density_per_km2),
+        "rural": (density > 0) & (density < urban_density_per_km2),
+    }
+    rows = [(name, _polygons_of(mask, transform, crs)) for name, mask in masks.items() if mask.any()]
+    return gpd.GeoDataFrame({"zone_class": [name for name, _ in rows]}, geometry=[geom for _, geom in rows], crs=4326)

@@ -1,0 +1,138 @@
+"""What the commands that run an analysis share: the library's inputs from the options, progress bars.
+
+The commands are a thin layer over the library: these helpers turn the parsed
+options into the keyword arguments of :func:`coverage.analysis.run.analyze` and
+:func:`coverage.standards.assessment.assess`, and draw progress on a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from coverage._errors import CoverageError, InputError
+
+if TYPE_CHECKING:
+    from coverage.analysis.result import Analysis
+    from coverage.standards.assessment import Assessment
+    from coverage.standards.standard import Standard
+
+EXIT_OK = 0
+EXIT_MISSED = 1
+EXIT_ERROR = 2
+
+
+class StepBar:
+    """Progress over the named steps of a run, drawn only on a terminal."""
+
+    def __init__(self, steps: int, *, enabled: bool) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=steps, disable=not enabled, unit="step", bar_format="{l_bar}{bar:20}| {n_fmt}/{total_fmt} [{elapsed}]"
+        )
+        self.started = False
+
+    def __call__(self, label: str) -> None:
+        if self.started:
+            self.bar.update(1)
+        self.started = True
+        self.bar.set_description(label)
+
+    def close(self) -> None:
+        if self.started:
+            self.bar.update(1)
+        self.bar.close()
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Progress bars only on a terminal, and not with -q."""
+    return sys.stderr.isatty() and not getattr(args, "quiet", False)
+
+
+def analysis_inputs(args: argparse.Namespace) -> dict[str, Any]:
+    """The region inputs of the region options, as keyword arguments of the library."""
+    boundary, zones, zones_name_column = args.boundary, args.zones, args.zones_name_column
+    if args.region:
+        from coverage.io.regions import region_preset_path
+
+        preset = region_preset_path(args.region)
+        if not args.network:
+            msg = f"--region {args.region} clips a road network to that county: give your OSM extract of the area as OSM_FILE"
+            raise InputError(msg)
+        boundary = boundary or preset
+        if zones is None:
+            zones, zones_name_column = preset, "name"
+    return {
+        "osm": args.network,
+        "facilities": args.facilities,
+        "villages": args.villages,
+        "population": args.population,
+        "zones": zones,
+        "zones_name_column": zones_name_column,
+        "zones_where": args.zones_where,
+        "boundary": boundary,
+        "datum": args.datum,
+        "road_class_column": args.road_class_column,
+        "cache_dir": args.cache_dir,
+        "use_cache": not args.no_cache,
+    }
+
+
+def analyze_from_args(
+    args: argparse.Namespace, *, minutes: Sequence[float] | None = None, per_facility_isochrones: bool = False
+) -> Analysis:
+    """Run analyze() on the command's region and method options, with a progress bar on a terminal."""
+    from coverage.analysis.isochrones import DEFAULT_BUFFER_M
+    from coverage.analysis.run import analyze
+
+    bar = StepBar(8, enabled=show_progress(args))
+    try:
+        return analyze(
+            **analysis_inputs(args),
+            profile=args.profile,
+            direction=args.direction,
+            minutes=args.minutes if minutes is None else minutes,
+            kinds=args.kinds,
+            ems=args.ems,
+            buffer_m=getattr(args, "buffer_m", DEFAULT_BUFFER_M),  # site has no --buffer-m
+            per_facility_isochrones=per_facility_isochrones,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+
+
+def assess_from_args(
+    args: argparse.Namespace,
+    standard: Standard,
+    *,
+    analyses: dict[tuple[str, str, tuple[str, ...]], Analysis] | None = None,
+    **overrides: Any,
+) -> Assessment:
+    """Run assess() on the command's region options (``overrides`` replace some), with a progress bar on a terminal."""
+    from coverage.standards.assessment import assess
+
+    bar = StepBar(len(standard.targets) + 3, enabled=show_progress(args))
+    try:
+        return assess(
+            standard,
+            zone_classes=args.zone_classes,
+            zone_class_column=args.zone_class_column,
+            progress=bar,
+            analyses=analyses,
+            **{**analysis_inputs(args), **overrides},
+        )
+    finally:
+        bar.close()
+
+
+def error_line(command: str, error: BaseException) -> str:
+    """The one line a command prints on stderr for an error (the error's type too when it is not one of ours)."""
+    notes = "; ".join(getattr(error, "__notes__", []))
+    text = str(error) or type(error).__name__
+    if not isinstance(error, CoverageError | OSError):
+        text = f"{type(error).__name__}: {text}"
+    return f"facility-coverage {command}: error: {text}" + (f" ({notes})" if notes else "")

@@ -1,0 +1,97 @@
+"""``facility-coverage check``: a region against the targets of a health plan."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from coverage.cli._options import (
+    Commands,
+    add_command,
+    add_out_option,
+    add_region_options,
+    add_standard_option,
+    add_zone_class_options,
+)
+from coverage.cli._runs import EXIT_MISSED, EXIT_OK, assess_from_args
+
+if TYPE_CHECKING:
+    from coverage.analysis.result import Analysis
+
+CHECK_EPILOG = """\
+outputs (in --out, per standard in --out/<standard>/):
+  standards.json  every target: its Chinese wording and quote, status, measured
+                  and required figures, shortfall, per-zone figures, worst places
+  standards.csv   one row per target with Chinese and English labels (UTF-8 with
+                  BOM for Excel)
+
+examples:
+  facility-coverage check --standard lianzhou
+  facility-coverage check --standard my_county.toml county.osm.pbf --facilities f.csv \\
+      --population pop.tif --fail-on-miss --lang zh
+
+exit status:
+  0 every target met (or could not be evaluated); 1 a target missed and
+  --fail-on-miss given; 2 bad input or another error
+"""
+
+
+def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
+    """Add the ``check`` command to the sub-commands."""
+    parser = add_command(
+        commands,
+        "check",
+        help="check a plan's targets (emergency circles, service radii, per-village rules)",
+        description=textwrap.dedent(
+            """\
+            Check a region against the targets of a health plan.
+
+            Each target of the standard (a shipped preset such as kaijiang, or your own
+            TOML file) is evaluated on the region's analysis and reported as pass, fail
+            or cannot-evaluate, with the measured figure, the shortfall (people,
+            households, villages, facilities) and the worst places."""
+        ),
+        epilog=CHECK_EPILOG,
+        parents=parents,
+    )
+    add_standard_option(
+        parser, help="standard preset (see 'facility-coverage standards list') or TOML file (default: all presets)"
+    )
+    add_region_options(parser)
+    add_zone_class_options(parser)
+    parser.add_argument(
+        "--lang", choices=["zh", "en"], default="en", help="language of the printed table (default: %(default)s)"
+    )
+    parser.add_argument("--fail-on-miss", action="store_true", help="exit with status 1 when any target is missed")
+    add_out_option(parser, "out")
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from coverage.outputs.files import write_assessment
+    from coverage.standards.checks import FAIL, PASS
+    from coverage.standards.standard import list_standards, load_standard
+
+    names = args.standard or ([args.region] if args.region else list_standards())
+    standards = [load_standard(name) for name in names]
+    shared: dict[tuple[str, str, tuple[str, ...]], Analysis] = {}  # analyses the standards have in common
+    missed = False
+    for standard in standards:
+        assessment = assess_from_args(args, standard, analyses=shared)
+        out = Path(args.out) / standard.name if len(standards) > 1 else Path(args.out)
+        write_assessment(assessment, out)
+        missed = missed or assessment.missed
+        if args.quiet:
+            continue
+        title = standard.title_zh if args.lang == "zh" else standard.title_en
+        print(f"{title} ({standard.name})")
+        marks = {PASS: "pass", FAIL: "FAIL"}
+        for row in assessment.table(lang=args.lang).itertuples():
+            status = marks.get(str(row.status), "cannot evaluate")
+            print(f"  [{status:^15}] {row.label}")
+            print(f"                    {row.detail}")
+        print(f"  wrote {out / 'standards.json'}, {out / 'standards.csv'}")
+    return EXIT_MISSED if (missed and args.fail_on_miss) else EXIT_OK

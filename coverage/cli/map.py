@@ -1,0 +1,152 @@
+"""``facility-coverage map``: the coverage map, one self-contained HTML file and a PNG for print."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from coverage._errors import InputError
+from coverage.cli._options import (
+    Commands,
+    add_basemap_option,
+    add_command,
+    add_method_options,
+    add_out_option,
+    add_region_options,
+    add_standard_option,
+    add_zone_class_options,
+)
+from coverage.cli._runs import EXIT_OK, analyze_from_args, assess_from_args
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from coverage.standards.assessment import Assessment
+
+MAP_EPILOG = """\
+outputs:
+  --out FILE      one HTML file (default maps/coverage.html). Layers: isochrone
+                  bands, people outside the circle, admin units by covered
+                  share, villages covered / not (click for name, population,
+                  nearest facility, minutes, off-network flag), facilities by
+                  kind, candidate sites. Self-contained: opens with no network,
+                  only the basemap tiles are fetched.
+  --png FILE      the same gaps as a static A4 picture for printed reports
+
+examples:
+  facility-coverage map
+      the default region, 10/15/30 minutes by car, to maps/coverage.html
+  facility-coverage map --standard kaijiang county.osm.pbf --population pop.tif \\
+      --out maps/kaijiang.html --png maps/kaijiang.png
+      villages judged by the plan's thresholds (central / urban / rural)
+  facility-coverage map --sites out/sites/sites.gpkg --basemap none
+      with the candidate sites of 'facility-coverage site', no basemap
+
+exit status:
+  0 success; 2 bad input or another error (an earlier map is left intact)
+"""
+
+
+def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
+    """Add the ``map`` command to the sub-commands."""
+    parser = add_command(
+        commands,
+        "map",
+        help="draw the coverage map: one self-contained HTML file, and a PNG for print",
+        description=textwrap.dedent(
+            """\
+            Draw the coverage map of a region.
+
+            Runs the analysis (or, with --standard, the standard's checks) and writes
+            one HTML file a planner can open offline and send: layers to toggle, a
+            legend, a scale bar and the data credits. Names from OSM and your files are
+            always shown as text. With --standard, each village is judged by the
+            threshold its zone class has in the plan, and the targets are listed with
+            pass or fail; the standard's main circle then sets the profile, direction
+            and thresholds, and the method options are not used."""
+        ),
+        epilog=MAP_EPILOG,
+        parents=parents,
+    )
+    add_region_options(parser)
+    add_method_options(parser)
+    drawing = parser.add_argument_group("map")
+    add_standard_option(drawing, help="judge villages by this standard and list its targets", repeatable=False)
+    add_zone_class_options(drawing)
+    drawing.add_argument("--sites", metavar="FILE", help="candidate sites to show (sites.gpkg or sites.csv of 'site')")
+    drawing.add_argument(
+        "--covered-minutes",
+        type=float,
+        metavar="T",
+        help="threshold that makes a village covered (default: the largest of --minutes)",
+    )
+    drawing.add_argument("--title", metavar="TEXT", help="map title (default: the region's name)")
+    add_basemap_option(drawing)
+    drawing.add_argument("--basemap-attribution", metavar="TEXT", help="credit line of a tile URL given as --basemap")
+    drawing.add_argument(
+        "--self-contained",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="inline the map's JavaScript and CSS so it opens with no network (default: on)",
+    )
+    drawing.add_argument(
+        "--simplify-m",
+        type=float,
+        default=20.0,
+        metavar="M",
+        help="simplify polygons to this tolerance, in metres, to keep the file small (default: %(default)s)",
+    )
+    add_out_option(drawing, "maps/coverage.html", what="HTML file to write")
+    drawing.add_argument("--png", metavar="FILE", help="also draw a static PNG map for printing")
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from coverage.outputs.maps import coverage_map, save_map
+    from coverage.outputs.static_map import draw_static_map
+    from coverage.standards.standard import load_standard
+
+    started = time.perf_counter()
+    out = Path(args.out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        msg = f"--out {out}: the map is written as HTML; give a file name ending in .html"
+        raise InputError(msg)
+    if args.png and Path(args.png).suffix.lower() != ".png":
+        msg = f"--png {args.png}: give a file name ending in .png"
+        raise InputError(msg)
+    sites = read_sites(args.sites) if args.sites else None
+    assessment: Assessment | None = None
+    if args.standard:
+        assessment = assess_from_args(args, load_standard(args.standard))
+        analysis = assessment.primary_analysis
+    else:
+        analysis = analyze_from_args(args)
+    options = {"assessment": assessment, "sites": sites, "minutes": args.covered_minutes, "title": args.title}
+    m = coverage_map(
+        analysis,
+        **options,
+        basemap=args.basemap,
+        basemap_attribution=args.basemap_attribution,
+        simplify_m=args.simplify_m,
+    )
+    size = save_map(m, out, self_contained=args.self_contained)
+    written = [f"{out} ({size / 1e6:.1f} MB)"]
+    if args.png:
+        draw_static_map(analysis, args.png, **options, simplify_m=args.simplify_m)
+        written.append(str(args.png))
+    if not args.quiet:
+        print(f"wrote {', '.join(written)} in {time.perf_counter() - started:.1f} s")
+        print(analysis.attribution)
+    return EXIT_OK
+
+
+def read_sites(path: str) -> gpd.GeoDataFrame:
+    """Candidate sites from the site command's sites.gpkg (layer sites) or sites.csv, or any point file."""
+    from coverage.io.points import read_points
+
+    layer = "sites" if Path(path).suffix.lower() == ".gpkg" else None
+    return read_points(path, layer=layer, id_column="site_id" if layer else None, what="candidate sites")

@@ -1,0 +1,328 @@
+"""``facility-coverage site``: candidate sites for new stations, exact location models on the travel times."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+import time
+from typing import TYPE_CHECKING, Any
+
+from coverage._errors import InputError
+from coverage.cli._options import (
+    Commands,
+    add_command,
+    add_kind_options,
+    add_out_option,
+    add_profile_options,
+    add_region_options,
+    add_standard_option,
+    add_zone_class_options,
+    minutes_list,
+    whole_number,
+)
+from coverage.cli._runs import EXIT_OK, analyze_from_args, assess_from_args
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+    from coverage.analysis.result import Analysis
+    from coverage.siting.models import SitingResult
+
+SITE_EPILOG = """\
+models:
+  mclp     the K new stations that cover the most people within T (maximal covering)
+  lscp     the fewest new stations so that everyone a candidate can reach is within T
+           (set covering); places no candidate reaches are listed, not a failure
+  backup   the K new stations that cover the most people twice within T (a second
+           station when the nearest ambulance is busy)
+  pmedian  the K new stations with the least population-weighted travel time
+
+  Solved exactly (HiGHS mixed-integer programming) within --time-limit; on very large
+  instances, or with --solver greedy, a greedy heuristic whose gap to the LP bound is
+  reported. Existing facilities stay open unless --free-existing.
+
+outputs (in --out):
+  sites.gpkg      layers sites (in order of marginal gain, with the people and
+                  villages each newly covers), tradeoff, unreachable (QGIS)
+  sites.csv       the same sites for Excel (UTF-8 with BOM)
+  tradeoff.csv    covered people for 0..K new stations (with --tradeoff K)
+  siting.json     solver status, objective, bound, gap, before/after figures
+  standards.csv   with --standard: every target before and after the new stations
+
+examples:
+  facility-coverage site --model mclp --k 2 --minutes 30
+      where should the next 2 EMS stations go to close the 30-minute gap?
+  facility-coverage site --model mclp --k 3 --candidates centres.csv --kinds clinic
+      which 3 township health centres should be upgraded (candidates: your file)
+  facility-coverage site --model lscp --minutes central=10,urban=15,*=30 \\
+      --zone-column zone_class --population pop.tif county.osm.pbf
+      plan thresholds by zone class: central city 10, other urban 15, county 30 min
+  facility-coverage map --sites out/sites/sites.gpkg
+      the chosen sites on the coverage map
+
+exit status:
+  0 success; 2 bad input or another error (nothing is written then)
+"""
+
+
+def site_minutes(text: str) -> float | dict[str, float]:
+    """``30`` or ``central=10,urban=15,*=30``."""
+    if "=" not in text:
+        return minutes_list(text)[0]
+    mapping: dict[str, float] = {}
+    for part in text.split(","):
+        key, _, value = part.partition("=")
+        try:
+            minutes = float(value)
+        except ValueError:
+            msg = f"expected ZONE=MINUTES pairs like central=10,urban=15,*=30, got {part!r}"
+            raise argparse.ArgumentTypeError(msg) from None
+        if not key.strip() or minutes <= 0:
+            msg = f"expected ZONE=MINUTES with positive minutes, got {part!r}"
+            raise argparse.ArgumentTypeError(msg)
+        mapping[key.strip()] = minutes
+    return mapping
+
+
+def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
+    """Add the ``site`` command to the sub-commands."""
+    parser = add_command(
+        commands,
+        "site",
+        help="candidate sites for new stations: exact location models on the travel times",
+        description=textwrap.dedent(
+            """\
+            Choose sites for new stations with a location-allocation model.
+
+            Builds one sparse coverage matrix of travel times from every candidate
+            site to every demand point (populated raster cells, or villages) on the
+            region's road network, then solves the chosen model exactly with HiGHS.
+            Candidates are road points every --spacing-m along drivable roads plus the
+            villages, or your own file; candidates off the network or in --exclude are
+            dropped and counted. The sites are listed in order of marginal gain."""
+        ),
+        epilog=SITE_EPILOG,
+        parents=parents,
+    )
+    add_region_options(parser)
+    _add_model_options(parser.add_argument_group("siting"))
+    _add_candidate_options(parser.add_argument_group("candidates and demand"))
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def _add_model_options(siting: argparse._ArgumentGroup) -> None:
+    siting.add_argument(
+        "--model", choices=["mclp", "lscp", "backup", "pmedian"], default="mclp", help="(default: %(default)s)"
+    )
+    siting.add_argument(
+        "--k", type=whole_number(1), metavar="N", help="new stations to open (mclp, backup, pmedian; default 1)"
+    )
+    siting.add_argument(
+        "--minutes",
+        type=site_minutes,
+        default=30.0,
+        metavar="T|ZONE=T,...",
+        help="threshold in minutes, or one per zone: central=10,urban=15,*=30 (* for the rest) (default: 30)",
+    )
+    siting.add_argument(
+        "--zone-column",
+        default="zone",
+        metavar="COL",
+        help="what the zones of --minutes name: zone (the admin units of --zones) or zone_class "
+        "(central / urban / rural, from --zone-classes or the population raster) (default: %(default)s)",
+    )
+    add_zone_class_options(siting)
+    add_profile_options(siting, profile="ambulance", direction="from_facility")
+    siting.add_argument(
+        "--tradeoff", type=whole_number(0), metavar="K", help="also tabulate covered people for 0..K new stations"
+    )
+    siting.add_argument(
+        "--solver",
+        choices=["auto", "highs", "greedy"],
+        default="auto",
+        help="(default: %(default)s: HiGHS unless very large)",
+    )
+    siting.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="solver time limit in seconds (default: %(default)s)",
+    )
+    add_standard_option(siting, help="also check this standard before and after the new stations")
+    siting.add_argument(
+        "--site-kind",
+        default="ems",
+        metavar="KIND",
+        help="facility kind of the new stations in --standard checks (default: %(default)s)",
+    )
+    add_out_option(siting, "out/sites")
+
+
+def _add_candidate_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--candidates", metavar="FILE", help="candidate sites (points file); default: road points and villages"
+    )
+    group.add_argument(
+        "--spacing-m", type=float, default=1500.0, metavar="M", help="spacing of road candidates (default: %(default)s)"
+    )
+    group.add_argument("--exclude", metavar="FILE", help="polygons where no new station may go (water, reserves...)")
+    group.add_argument("--free-existing", action="store_true", help="let the model close existing facilities too")
+    group.add_argument(
+        "--demand",
+        choices=["cells", "villages"],
+        help="what to cover (default: raster cells with --population, else villages)",
+    )
+    add_kind_options(group, kinds_help="existing facility kinds that count (default: all)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from coverage.outputs.files import write_sites
+    from coverage.siting.models import site
+
+    started = time.perf_counter()
+    model = args.model
+    k = args.k if args.k is not None else (None if model == "lscp" else 1)
+    if model == "lscp" and args.k is not None:
+        msg = "--k does not apply to lscp, which finds the fewest stations itself; leave it out or use --model mclp"
+        raise InputError(msg)
+    analysis = analyze_from_args(args, minutes=sorted(_threshold_values(args.minutes)))
+    if args.zone_column == "zone_class":
+        analysis = _with_zone_classes(analysis, args)
+    result = site(
+        analysis,
+        model=model,
+        k=k,
+        minutes=args.minutes,
+        zone_column=args.zone_column,
+        candidates=args.candidates,
+        spacing_m=args.spacing_m,
+        exclude=args.exclude,
+        free_existing=args.free_existing,
+        demand=args.demand,
+        direction=args.direction,
+        time_limit_s=args.time_limit,
+        solver=args.solver,
+        tradeoff_k=args.tradeoff,
+    )
+    comparison = _standards_before_after(args, analysis, result.sites) if args.standard else None
+    written = write_sites(result, args.out, tables=None if comparison is None else {"standards.csv": comparison})
+    if not args.quiet:
+        _print_siting(result, comparison)
+        print(f"wrote {', '.join(str(p) for p in written.values())} in {time.perf_counter() - started:.1f} s")
+        print(analysis.attribution)
+    return EXIT_OK
+
+
+def _threshold_values(minutes: float | dict[str, float]) -> set[float]:
+    return set(minutes.values()) if isinstance(minutes, dict) else {float(minutes)}
+
+
+def _with_zone_classes(analysis: Analysis, args: argparse.Namespace) -> Analysis:
+    """The analysis with a ``zone_class`` column (central / urban / rural) on its villages and cells."""
+    import dataclasses
+
+    from coverage.analysis.zones import read_zone_classes, zone_classes_from_population
+    from coverage.standards.assessment import zone_class_of
+    from coverage.standards.standard import CENTRAL_DENSITY_PER_KM2
+
+    if args.zone_classes:
+        classes = read_zone_classes(args.zone_classes, column=args.zone_class_column)
+    elif args.population:
+        classes = zone_classes_from_population(args.population, central_density_per_km2=CENTRAL_DENSITY_PER_KM2)
+    else:
+        msg = "--zone-column zone_class needs the zone classes: give --zone-classes FILE or a --population raster"
+        raise InputError(msg)
+    villages = analysis.villages.assign(zone_class=zone_class_of(analysis.villages, classes))
+    cells = analysis.cells
+    if cells is not None:
+        cells = cells.assign(zone_class=zone_class_of(cells, classes))
+    return dataclasses.replace(analysis, villages=villages, cells=cells)
+
+
+def _standards_before_after(args: argparse.Namespace, analysis: Analysis, sites: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Every target of the chosen standards, with the existing facilities and with the new stations added."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from coverage.standards.assessment import analysis_key
+    from coverage.standards.standard import load_standard
+
+    rows = []
+    # the standards reuse the siting analysis when they need the same one, and share the others
+    known = {analysis_key(analysis.profile.name, analysis.direction, kinds=args.kinds, ems=args.ems): analysis}
+    for name in args.standard:
+        standard = load_standard(name)
+        before = assess_from_args(args, standard, analyses=known)
+        everything = before.analyses[analysis_key("car", "to_facility")].facilities
+        added = gpd.GeoDataFrame(
+            {
+                "id": sites["site_id"].astype(str),
+                "name": sites["name"].astype(str),
+                "kind": args.site_kind,
+            },
+            geometry=sites.geometry.to_numpy(),
+            crs=sites.crs,
+        )
+        combined = pd.concat([everything[["id", "name", "kind", "geometry"]], added], ignore_index=True)
+        after = assess_from_args(args, standard, facilities=gpd.GeoDataFrame(combined, geometry="geometry", crs=4326))
+        for target, old, new in zip(standard.targets, before.results, after.results, strict=True):
+            rows.append(
+                {
+                    "standard": standard.name,
+                    "target": target.id,
+                    "label_zh": target.label_zh,
+                    "label_en": target.label_en,
+                    "status_before": old.status,
+                    "measured_before": old.measured,
+                    "status_after": new.status,
+                    "measured_after": new.measured,
+                    "required": new.required,
+                    "unit": new.unit,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _print_siting(result: SitingResult, comparison: pd.DataFrame | None) -> None:
+    report = result.report
+    gap = "" if report.gap is None else f", gap {report.gap:.2%}"
+    print(
+        f"{result.model}: {len(result.sites)} new sites, solver {report.solver} {report.status}{gap} in {report.seconds:.1f} s"
+    )
+    total = result.population_total or float("nan")
+    print(
+        f"  people within the threshold: {result.population_covered_before:,.0f} -> {result.population_covered_after:,.0f}"
+        f" of {result.population_total:,.0f} ({result.population_covered_before / total:.1%} -> "
+        f"{result.population_covered_after / total:.1%}); villages {result.villages_covered_before} -> "
+        f"{result.villages_covered_after} of {result.villages_total}"
+    )
+    for row in result.sites.itertuples():
+        idle = " (adds nothing: everyone it reaches is served already)" if row.objective_gain <= 0 else ""
+        print(
+            f"  {row.order}. {row.name} ({row.source}, {row.lat:.5f}, {row.lon:.5f}): +{row.population_gain:,.0f} people, "
+            f"+{row.villages_gain} villages{idle}"
+        )
+    dropped = {k: v for k, v in result.dropped_candidates.items() if v}
+    if dropped:
+        print("  candidates dropped: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in dropped.items()))
+    unreachable = result.unreachable
+    if len(unreachable) and result.demand == "cells":
+        print(
+            f"  {len(unreachable):,} populated cells ({unreachable['population'].sum():,.0f} people) are beyond every "
+            "candidate's reach in time (most lie far from any road); listed in sites.gpkg, layer unreachable"
+        )
+    elif len(unreachable):
+        names = ", ".join(unreachable["name"].astype(str).head(5))
+        more = f" and {len(unreachable) - 5} more" if len(unreachable) > 5 else ""
+        print(f"  no candidate reaches {len(unreachable)} villages in time: {names}{more}")
+    if result.tradeoff is not None:
+        print(
+            "  new stations -> people covered: "
+            + "; ".join(f"{r.new_sites}: {r.population_share:.1%}" for r in result.tradeoff.itertuples())
+        )
+    if comparison is not None:
+        for row in comparison.itertuples():
+            print(f"  [{row.status_before} -> {row.status_after}] {row.standard}: {row.label_en}")

@@ -1,0 +1,203 @@
+"""Writing an analysis to files planners open: GeoPackage, CSV for Excel, JSON.
+
+Files are written into a temporary folder beside the output folder and moved in
+only when all of them are complete, so a failed run never leaves half-written
+files and never destroys the outputs of an earlier run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from coverage.analysis.result import Analysis
+
+if TYPE_CHECKING:
+    from coverage.siting.models import SitingResult
+    from coverage.standards.assessment import Assessment
+
+logger = logging.getLogger(__name__)
+
+GPKG_NAME = "coverage.gpkg"
+VILLAGES_CSV = "villages.csv"
+ZONES_CSV = "zones.csv"
+SUMMARY_JSON = "summary.json"
+STANDARDS_JSON = "standards.json"
+STANDARDS_CSV = "standards.csv"
+
+
+def villages_table(analysis: Analysis) -> pd.DataFrame:
+    """The villages as a plain table with longitude/latitude columns (for CSV and Excel)."""
+    frame = analysis.villages
+    table = pd.DataFrame(frame.drop(columns="geometry"))
+    table["minutes"] = table["minutes"].round(2)
+    table["snap_distance_m"] = table["snap_distance_m"].round(1)
+    table["population"] = table["population"].round(1)
+    table["lon"] = frame.geometry.x.round(6)
+    table["lat"] = frame.geometry.y.round(6)
+    return table
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write a CSV that Excel opens with Chinese text intact (UTF-8 with a byte-order mark)."""
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    msg = f"cannot write {type(value).__name__} to JSON"
+    raise TypeError(msg)
+
+
+def _clean(value: Any) -> Any:
+    """Replace NaN/inf floats (not valid JSON) by None, recursively."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def write_json(data: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """Write JSON with non-ASCII text kept readable."""
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(_clean(data), handle, ensure_ascii=False, indent=2, default=_json_default)
+        handle.write("\n")
+
+
+def for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy whose text columns are pandas strings, which GeoPackage layers store as TEXT."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if column != "geometry" and frame[column].dtype == object:
+            frame[column] = frame[column].astype("string")
+    return frame
+
+
+@contextmanager
+def staged(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary folder inside ``out_dir`` whose files are moved into ``out_dir`` on success.
+
+    Nothing in ``out_dir`` changes unless every file was written; on failure the
+    temporary folder is removed and the earlier outputs stay as they were.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=out_dir))
+    try:
+        yield staging
+        for path in sorted(staging.iterdir()):
+            os.replace(path, out_dir / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``coverage.gpkg``, ``villages.csv``, ``zones.csv`` and ``summary.json`` into ``out_dir``.
+
+    The GeoPackage has the layers ``facilities``, ``villages``, ``isochrones``
+    (dissolved per threshold), ``service_areas`` (nearest-facility partition),
+    ``isochrones_by_facility`` and ``road_problems``.
+
+    Returns
+    -------
+    dict
+        File name to path of what was written.
+    """
+    layers = {
+        "facilities": analysis.facilities,
+        "villages": analysis.villages,
+        "isochrones": analysis.isochrones,
+        "service_areas": analysis.service_areas,
+        "isochrones_by_facility": analysis.facility_isochrones,
+        "road_problems": analysis.road_problems(),
+    }
+    with staged(out_dir) as staging:
+        for layer, frame in layers.items():
+            for_gpkg(frame).to_file(staging / GPKG_NAME, layer=layer, driver="GPKG")
+        write_csv(villages_table(analysis), staging / VILLAGES_CSV)
+        write_csv(analysis.zone_table(), staging / ZONES_CSV)
+        write_json(analysis.summary(), staging / SUMMARY_JSON)
+    written = {name: Path(out_dir) / name for name in (GPKG_NAME, VILLAGES_CSV, ZONES_CSV, SUMMARY_JSON)}
+    logger.info("wrote %s", ", ".join(str(p) for p in written.values()))
+    return written
+
+
+def write_assessment(assessment: Assessment, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``standards.json`` (every target with its wording, figures and worst places) and
+    ``standards.csv`` (one row per target, Chinese and English labels) into ``out_dir``, all or nothing."""
+    english = assessment.table(lang="en")
+    table = english.rename(columns={"label": "label_en"})
+    table.insert(1, "label_zh", assessment.table(lang="zh")["label"])
+    with staged(out_dir) as staging:
+        write_json(assessment.as_dict(), staging / STANDARDS_JSON)
+        write_csv(table, staging / STANDARDS_CSV)
+    return {name: Path(out_dir) / name for name in (STANDARDS_JSON, STANDARDS_CSV)}
+
+
+SITES_GPKG = "sites.gpkg"
+SITES_CSV = "sites.csv"
+TRADEOFF_CSV = "tradeoff.csv"
+SITING_JSON = "siting.json"
+
+
+def write_sites(
+    result: SitingResult, out_dir: str | os.PathLike[str], *, tables: dict[str, pd.DataFrame] | None = None
+) -> dict[str, Path]:
+    """Write ``sites.gpkg``, ``sites.csv``, ``siting.json`` (and ``tradeoff.csv``) into ``out_dir``, all or nothing.
+
+    The GeoPackage has the layers ``sites`` (the chosen sites, WGS84), ``tradeoff``
+    (a table without geometry, when computed) and ``unreachable`` (demand points no
+    site can reach, when there are any). ``sites.csv`` opens in Excel with Chinese
+    text intact (UTF-8 with a byte-order mark).
+
+    Parameters
+    ----------
+    result : SitingResult
+    out_dir : path
+    tables : dict, optional
+        More CSV files to write with them, by file name (e.g. ``standards.csv``).
+
+    Returns
+    -------
+    dict
+        File name to path of what was written.
+    """
+    names = [SITES_GPKG, SITES_CSV, SITING_JSON]
+    import pyogrio
+
+    with staged(out_dir) as staging:
+        gpkg = staging / SITES_GPKG
+        for_gpkg(result.sites).to_file(gpkg, layer="sites", driver="GPKG")
+        if result.tradeoff is not None:
+            pyogrio.write_dataframe(result.tradeoff, gpkg, layer="tradeoff", driver="GPKG", append=False)
+            write_csv(result.tradeoff, staging / TRADEOFF_CSV)
+            names.append(TRADEOFF_CSV)
+        if len(result.unreachable):
+            for_gpkg(result.unreachable).to_file(gpkg, layer="unreachable", driver="GPKG")
+        write_csv(pd.DataFrame(result.sites.drop(columns="geometry")), staging / SITES_CSV)
+        write_json(result.summary(), staging / SITING_JSON)
+        for name, table in (tables or {}).items():
+            write_csv(table, staging / name)
+            names.append(name)
+    written = {name: Path(out_dir) / name for name in names}
+    logger.info("wrote %s", ", ".join(str(p) for p in written.values()))
+    return written

@@ -1,0 +1,233 @@
+"""Static coverage maps (PNG) for printed reports, drawn with matplotlib.
+
+The same gaps as the HTML map, in the network's projected CRS (metres): isochrone
+bands, where the uncovered people live, villages outside the circle, facilities,
+candidate sites, admin units, with a legend, scale bar, north arrow and the data
+credits. No basemap: the page prints the same with no network.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from coverage._errors import InputError
+from coverage.analysis.result import Analysis
+from coverage.outputs.maps import (
+    COVERED_COLOUR,
+    DEFAULT_SIMPLIFY_M,
+    FACILITY_ICONS,
+    OTHER_ICON,
+    SITE_COLOUR,
+    UNCOVERED_COLOUR,
+    covered_mask,
+    headline,
+    isochrone_bands,
+    place_limits,
+)
+
+if TYPE_CHECKING:
+    from coverage.standards.assessment import Assessment
+
+logger = logging.getLogger(__name__)
+
+#: matplotlib marker per icon shape of :data:`coverage.outputs.maps.FACILITY_ICONS`.
+_MARKERS = {"square": "s", "diamond": "D", "circle": "o"}
+#: Fonts tried for Chinese names, in order; DejaVu (no CJK glyphs) is the fallback.
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei")
+
+
+def _nice_length_m(width_m: float) -> float:
+    """A round scale-bar length near a fifth of the map's width."""
+    target = width_m / 5
+    power = 10 ** np.floor(np.log10(target))
+    return float(max(step * power for step in (1, 2, 5) if step * power <= target))
+
+
+def _font_family() -> list[str]:
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return [name for name in CJK_FONTS if name in installed] + ["DejaVu Sans"]
+
+
+def draw_static_map(
+    analysis: Analysis,
+    path: str | os.PathLike[str],
+    *,
+    assessment: Assessment | None = None,
+    minutes: float | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+    title: str | None = None,
+    dpi: int = 150,
+    simplify_m: float = DEFAULT_SIMPLIFY_M,
+) -> Path:
+    """Draw the coverage gaps of an analysis to a PNG file (written atomically).
+
+    Parameters
+    ----------
+    analysis : Analysis
+    path : path
+        Output ``.png``.
+    assessment : Assessment, optional
+        Judge places by the standard's thresholds per zone class.
+    minutes : float, optional
+        Threshold that makes a place covered; default the analysis' largest.
+    sites : GeoDataFrame, optional
+        Candidate sites to draw, numbered by their ``order``.
+    title : str, optional
+    dpi : int
+        Resolution of the A4-landscape-sized figure.
+    simplify_m : float
+        Polygon simplification tolerance in metres.
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        msg = f"{path}: the static map is written as PNG; give a file name ending in .png"
+        raise InputError(msg)
+    if minutes is None:
+        minutes = max(analysis.minutes)
+    crs = analysis.network.crs
+    figure = Figure(figsize=(11.7, 8.3), dpi=dpi)
+    FigureCanvasAgg(figure)
+    family = _font_family()
+    ax = figure.add_axes((0.02, 0.06, 0.72, 0.86))
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    handles: list[Line2D | Patch] = []
+
+    bands = isochrone_bands(analysis, simplify_m=simplify_m)
+    for label, geometry, colour in bands:
+        gpd.GeoSeries([geometry], crs=crs).plot(ax=ax, color=colour, alpha=0.6, linewidth=0, zorder=1)
+        handles.append(Patch(facecolor=colour, alpha=0.6, label=f"{label} ({analysis.profile.name})"))
+    if analysis.zones is not None and len(analysis.zones):
+        analysis.zones.to_crs(crs).boundary.plot(ax=ax, color="#555555", linewidth=0.6, zorder=2)
+        handles.append(Line2D([], [], color="#555555", linewidth=0.6, label="admin units"))
+
+    cells = analysis.cells
+    if cells is not None and len(cells):
+        outside = ~covered_mask(cells, place_limits(analysis, cells, minutes=minutes, assessment=assessment))
+        if outside.any():
+            xy = cells[outside].to_crs(crs).geometry
+            ax.hexbin(
+                xy.x,
+                xy.y,
+                C=cells.loc[outside, "population"].to_numpy(dtype=float),
+                reduce_C_function=np.sum,
+                gridsize=120,
+                bins="log",
+                cmap=colormaps["RdPu"],
+                mincnt=1,
+                alpha=0.75,
+                linewidths=0,
+                zorder=3,
+            )
+            people = float(cells.loc[outside, "population"].sum())
+            handles.append(Patch(facecolor="#c51b8a", alpha=0.75, label=f"people outside ({people:,.0f})"))
+
+    # limits from WGS84 places: zone classes are looked up by longitude and latitude
+    limits = place_limits(analysis, analysis.villages, minutes=minutes, assessment=assessment)
+    covered = covered_mask(analysis.villages, limits)
+    villages = analysis.villages.to_crs(crs)
+    if covered.any():
+        villages[covered].plot(ax=ax, color=COVERED_COLOUR, markersize=8, edgecolor="white", linewidth=0.3, zorder=4)
+    if (~covered).any():
+        villages[~covered].plot(
+            ax=ax, color=UNCOVERED_COLOUR, markersize=22, edgecolor="black", linewidth=0.5, zorder=5
+        )
+    handles.append(Line2D([], [], linestyle="", marker="o", color=COVERED_COLOUR, label="village covered"))
+    handles.append(
+        Line2D(
+            [],
+            [],
+            linestyle="",
+            marker="o",
+            markerfacecolor=UNCOVERED_COLOUR,
+            markeredgecolor="black",
+            label=f"village outside ({int((~covered).sum())} of {len(villages)})",
+        )
+    )
+
+    facilities = analysis.facilities.to_crs(crs)
+    for kind, group in facilities.groupby(facilities["kind"].astype(str), sort=True):
+        _, colour, shape = FACILITY_ICONS.get(kind, OTHER_ICON)
+        marker = _MARKERS.get(shape, "o")
+        ax.scatter(group.geometry.x, group.geometry.y, marker=marker, s=36, c=colour, edgecolors="white", zorder=6)
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker=marker,
+                color=colour,
+                markeredgecolor="white",
+                label=f"{kind} ({len(group)})",
+            )
+        )
+    if sites is not None and len(sites):
+        projected = sites.to_crs(crs)
+        order = projected["order"] if "order" in projected else range(1, len(projected) + 1)
+        ax.scatter(
+            projected.geometry.x, projected.geometry.y, marker="*", s=260, c=SITE_COLOUR, edgecolors="black", zorder=7
+        )
+        for x, y, rank in zip(projected.geometry.x, projected.geometry.y, order, strict=True):
+            ax.annotate(
+                str(rank), (x, y), xytext=(6, 6), textcoords="offset points", fontsize=9, weight="bold", zorder=8
+            )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker="*",
+                markersize=12,
+                color=SITE_COLOUR,
+                markeredgecolor="black",
+                label="candidate site",
+            )
+        )
+
+    west, east = ax.get_xlim()
+    south, north = ax.get_ylim()
+    length = _nice_length_m(east - west)
+    x0, y0 = west + (east - west) * 0.04, south + (north - south) * 0.04
+    ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=3, solid_capstyle="butt", zorder=9)
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.annotate(label, (x0 + length / 2, y0), xytext=(0, 5), textcoords="offset points", ha="center", fontsize=9)
+    ax.annotate(
+        "N",
+        xy=(0.04, 0.95),
+        xytext=(0.04, 0.85),
+        xycoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize=12,
+        weight="bold",
+        arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.5},
+    )
+    figure.suptitle(title or f"{analysis.region}: health-facility coverage", fontsize=15, family=family, x=0.38)
+    figure.text(0.38, 0.925, headline(analysis, minutes=minutes, assessment=assessment), ha="center", fontsize=10)
+    figure.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(0.75, 0.9), frameon=False, prop={"family": family, "size": 9}
+    )
+    figure.text(0.99, 0.01, analysis.attribution, ha="right", va="bottom", fontsize=7, color="#333333")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    figure.savefig(partial, format="png")
+    os.replace(partial, path)
+    logger.info("wrote %s", path)
+    return path

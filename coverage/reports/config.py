@@ -1,0 +1,740 @@
+"""The configuration of a scheduled report: one region, its inputs, method, targets and output.
+
+A run configuration is a TOML file a planner keeps beside the region's data
+(``facility-coverage init`` writes a commented starter). Paths in it are relative
+to the file's own folder, so the folder can be moved or copied as a whole.
+:func:`load_run_config` reads and validates one into a :class:`RunConfig`; every
+error names the file, the line and the key, the value seen and the allowed
+values, with a did-you-mean hint for misspelt keys.
+
+Tables and keys (all optional; without any, the embedded Comoros region):
+
+``name``
+    The region's name in report titles.
+``[inputs]``
+    ``osm`` (road network file), ``region`` (a seed-region preset clipping ``osm``),
+    ``boundary``, ``road_class_column``, ``facilities`` (a file or a list of files),
+    ``villages``, ``population``, ``zones``, ``zones_name_column``, ``zones_where``,
+    ``datum``.
+``[analysis]``
+    ``profile``, ``direction``, ``ems``, ``kinds``, ``minutes``, ``circle_minutes``
+    (the circle the report is about), ``buffer_m``, ``cache_dir``.
+``[check]``
+    ``standards`` (presets or files), ``zone_classes``, ``zone_class_column``.
+``[report]``
+    ``folder``, ``history``, ``language``, ``basemap``, ``basemap_attribution``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from coverage._config import did_you_mean, read_toml, type_name
+from coverage._errors import ConfigError
+from coverage.analysis.isochrones import DEFAULT_BUFFER_M
+from coverage.analysis.result import DEFAULT_MINUTES
+from coverage.io.regions import REGION_PRESETS, data_dir, default_region, region_preset_path
+from coverage.network.profiles import list_profiles, load_profile
+from coverage.standards.standard import DIRECTIONS, list_standards, load_standard
+
+logger = logging.getLogger(__name__)
+
+#: Name of the file ``facility-coverage init`` writes by default.
+DEFAULT_CONFIG_NAME = "coverage-report.toml"
+#: Name of the run history database inside the report folder, unless ``report.history`` says otherwise.
+DEFAULT_HISTORY_NAME = "history.sqlite"
+LANGUAGES = ("en", "zh")
+DATUMS = ("wgs84", "gcj02", "bd09")
+MAX_MINUTES = 24 * 60.0
+MAX_BUFFER_M = 10_000.0
+
+#: Every key, by table ("" is the top level), with what is allowed.
+KEYS: dict[str, dict[str, str]] = {
+    "": {
+        "name": "the region's name in report titles, a string",
+    },
+    "inputs": {
+        "osm": "road network file: OSM extract (.osm.pbf, .osm, .osm.bz2), osmnx .graphml or GIS lines file",
+        "region": f"a shipped seed region ({', '.join(REGION_PRESETS)}) clipping osm to its boundary",
+        "boundary": "polygon file to clip the region to",
+        "road_class_column": "road-class column of a GIS lines file, a string",
+        "facilities": "a facility file (CSV with lon/lat, GeoJSON, GeoPackage, Shapefile), or a list of them",
+        "villages": "a village file with an optional population column",
+        "population": "population raster (WorldPop-style GeoTIFF)",
+        "zones": "admin-unit polygons to summarise by",
+        "zones_name_column": "column naming the admin units, a string",
+        "zones_where": "a pandas query selecting some zones, e.g. \"admin_level == '4'\"",
+        "datum": f"datum of the facility and village files: {', '.join(repr(d) for d in DATUMS)}",
+    },
+    "analysis": {
+        "profile": "a speed profile: a shipped name (car, ambulance, walk) or the path of a profile .toml",
+        "direction": f"{' or '.join(repr(d) for d in DIRECTIONS)}",
+        "ems": "true for an EMS analysis (ambulance stations, trips from the station), else false",
+        "kinds": 'a list of facility kinds to count, e.g. ["hospital", "clinic"] (default: all)',
+        "minutes": f"a list of thresholds in minutes, each above 0 and at most {MAX_MINUTES:g}, e.g. [10, 15, 30]",
+        "circle_minutes": "the circle the report lists uncovered villages for, in minutes (default: the largest of minutes)",
+        "buffer_m": f"half-width of the isochrone corridor in metres, above 0 and at most {MAX_BUFFER_M:g}",
+        "cache_dir": "folder where prepared networks are cached",
+    },
+    "check": {
+        "standards": "a list of standards: preset names (see 'facility-coverage standards list') or .toml files",
+        "zone_classes": "your central / urban / rural polygons (default: derived from the population raster)",
+        "zone_class_column": "the column of zone_classes naming each polygon's class, a string",
+    },
+    "report": {
+        "folder": "the folder each run writes its dated folder into",
+        "history": f"the run history database (default: {DEFAULT_HISTORY_NAME} in folder)",
+        "language": f"language of the report page: {' or '.join(repr(lang) for lang in LANGUAGES)}",
+        "basemap": '"osm", "none" or a tile URL with {z}, {x} and {y} (then give basemap_attribution too); checked when the map is drawn',
+        "basemap_attribution": "the credit line of a custom basemap, a string",
+    },
+}
+TABLES = tuple(table for table in KEYS if table)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A validated run configuration; paths are absolute.
+
+    Attributes
+    ----------
+    path : Path
+        The configuration file.
+    name : str or None
+        The region's name in report titles; None: the analysis' region name.
+    osm : Path or None
+        Road network file; None: the embedded default region.
+    region : str or None
+        Seed-region preset clipping ``osm``.
+    boundary : Path or None
+    road_class_column : str or None
+    facilities : tuple of Path
+        Facility files; empty: the health facilities tagged in the OSM file.
+    villages, population, zones : Path or None
+    zones_name_column, zones_where : str or None
+    datum : str
+    profile : str
+        A shipped profile name or the absolute path of a profile file.
+    direction : str
+    ems : bool
+    kinds : tuple of str or None
+    minutes : tuple of float
+        Thresholds, ascending; ``circle_minutes`` is one of them.
+    circle_minutes : float
+        The circle the report is about: villages beyond it are uncovered.
+    buffer_m : float
+    cache_dir : Path or None
+    standards : tuple of str
+        Preset names or absolute paths of standard files.
+    zone_classes : Path or None
+    zone_class_column : str
+    folder : Path
+        Where each run writes its dated folder.
+    history : Path
+        The run history database.
+    language : str
+        ``"en"`` or ``"zh"``.
+    basemap : str
+    basemap_attribution : str or None
+    sha256 : str
+        Hex digest of the settings that decide a run's results (every key but
+        ``folder``, ``history`` and ``cache_dir``, paths relative to the file's
+        folder): editing a comment or moving the folder does not change it.
+    """
+
+    path: Path
+    name: str | None = None
+    osm: Path | None = None
+    region: str | None = None
+    boundary: Path | None = None
+    road_class_column: str | None = None
+    facilities: tuple[Path, ...] = ()
+    villages: Path | None = None
+    population: Path | None = None
+    zones: Path | None = None
+    zones_name_column: str | None = None
+    zones_where: str | None = None
+    datum: str = "wgs84"
+    profile: str = "car"
+    direction: str = "to_facility"
+    ems: bool = False
+    kinds: tuple[str, ...] | None = None
+    minutes: tuple[float, ...] = DEFAULT_MINUTES
+    circle_minutes: float = DEFAULT_MINUTES[-1]
+    buffer_m: float = DEFAULT_BUFFER_M
+    cache_dir: Path | None = None
+    standards: tuple[str, ...] = ()
+    zone_classes: Path | None = None
+    zone_class_column: str = "zone_class"
+    folder: Path = Path("reports")
+    history: Path = Path("reports") / DEFAULT_HISTORY_NAME
+    language: str = "en"
+    basemap: str = "osm"
+    basemap_attribution: str | None = None
+    sha256: str = ""
+
+    def region_inputs(self) -> dict[str, Any]:
+        """The region's inputs as keyword arguments of :func:`coverage.analysis.run.analyze` and
+        :func:`coverage.standards.assessment.assess` (``osm``, ``facilities``, ..., ``cache_dir``)."""
+        boundary: Path | None = self.boundary
+        zones, zones_name_column = self.zones, self.zones_name_column
+        if self.region:
+            preset = region_preset_path(self.region)
+            boundary = boundary or preset
+            if zones is None:
+                zones, zones_name_column = preset, "name"
+        return {
+            "osm": self.osm,
+            "facilities": self._facility_input(),
+            "villages": self.villages,
+            "population": self.population,
+            "zones": zones,
+            "zones_name_column": zones_name_column,
+            "zones_where": self.zones_where,
+            "boundary": boundary,
+            "datum": self.datum,
+            "road_class_column": self.road_class_column,
+            "cache_dir": self.cache_dir,
+        }
+
+    def _facility_input(self) -> Any:
+        if not self.facilities:
+            return None
+        if len(self.facilities) == 1:
+            return self.facilities[0]
+        return read_facility_files(self.facilities, datum=self.datum)
+
+    def input_files(self) -> dict[str, Path]:
+        """Every file a run reads, by role (``network``, ``facilities``, ``standard:lianzhou``...).
+
+        Their hashes, with the settings' hash and the software version, identify a run.
+        """
+        region_inputs = self.region_inputs()
+        files: dict[str, Path] = {}
+        osm = self.osm
+        population, zones = self.population, region_inputs["zones"]
+        if osm is None:
+            default = default_region()
+            osm = default.osm
+            population = population or default.population
+            zones = zones or default.zones
+        files["network"] = osm
+        files["profile"] = Path(load_profile(self.profile).path)
+        for index, path in enumerate(self.facilities, start=1):
+            files["facilities" if len(self.facilities) == 1 else f"facilities:{index}"] = path
+        for role, value in (
+            ("villages", self.villages),
+            ("population", population),
+            ("zones", zones),
+            ("boundary", region_inputs["boundary"]),
+            ("zone_classes", self.zone_classes),
+        ):
+            if value is not None:
+                files[role] = Path(value)
+        for name in self.standards:
+            standard = load_standard(name)
+            files[f"standard:{standard.name}"] = Path(standard.path)
+        return files
+
+
+def read_facility_files(paths: tuple[Path, ...], *, datum: str) -> Any:
+    """Several facility files as one GeoDataFrame; ids are prefixed by the file's stem to keep them apart."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from coverage.io.points import read_points
+
+    frames = []
+    for path in paths:
+        frame = read_points(path, datum=datum, what="facilities")
+        frame["id"] = path.stem + ":" + frame["id"].astype(str)
+        frame["source_file"] = path.name
+        frames.append(frame)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=4326)
+
+
+# --- loading -------------------------------------------------------------------------
+
+
+class _Lines:
+    """Line numbers of the keys and table headers of a TOML text, for messages."""
+
+    _HEADER = re.compile(r"^\[\s*([^\[\]]+?)\s*\]")
+    _KEY = re.compile(r"^([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=")
+
+    def __init__(self, text: str) -> None:
+        self.lines: dict[tuple[str, str], int] = {}
+        table = ""
+        for number, line in enumerate(text.splitlines(), start=1):
+            stripped = line.strip()
+            header = self._HEADER.match(stripped)
+            if header:
+                table = header[1].strip('"')
+                self.lines.setdefault((table, ""), number)
+                continue
+            key = self._KEY.match(stripped)
+            if key:
+                self.lines.setdefault((table, key[1].strip('"')), number)
+
+    def of(self, table: str, key: str) -> int | None:
+        return self.lines.get((table, key)) or self.lines.get((table, ""))
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Names the file, line and key of a value in messages."""
+
+    path: Path
+    lines: _Lines
+
+    def at(self, table: str, key: str) -> str:
+        line = self.lines.of(table, key)
+        return f"{self.path}:{line}:" if line else f"{self.path}:"
+
+    def fail(self, table: str, key: str, problem: str) -> NoReturn:
+        name = f"{table}.{key}" if table else key
+        msg = f"{self.at(table, key)} key '{name}' {problem}"
+        raise ConfigError(msg)
+
+
+def load_run_config(path: str | os.PathLike[str]) -> RunConfig:
+    """Read and validate a run configuration.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The TOML file. Relative paths inside it are relative to its folder.
+
+    Returns
+    -------
+    RunConfig
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing or not valid TOML, a table or key is unknown
+        (with the closest allowed name), a value has the wrong type or is out of
+        range, or a file it names does not exist. The message names the file,
+        the line, the key, the value seen and what is allowed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "county.toml").write_text('[analysis]\\nminutes = [15, 30]\\n', encoding="utf-8")
+    >>> load_run_config(folder / "county.toml").circle_minutes
+    30.0
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        hint = " (it is a folder)" if path.is_dir() else ""
+        msg = f"run configuration not found: {path}{hint}. Write a starter with 'facility-coverage init {path}'."
+        raise ConfigError(msg)
+    data, text, _ = read_toml(
+        path.resolve(),
+        what="run configuration",
+        hint='Fix that line (text needs quotes "...", lists [a, b], one key per line, tables [name]).',
+    )
+    return _config_from_dict(data, path=path.resolve(), text=text)
+
+
+def _check_keys(data: Mapping[str, Any], where: _Where) -> None:
+    all_keys = {key: table for table, keys in KEYS.items() for key in keys}
+    for key, value in data.items():
+        if key in TABLES:
+            if not isinstance(value, dict):
+                where.fail("", key, f"must be a table ([{key}] followed by key = value lines), got {type_name(value)}.")
+            for inner in value:
+                if inner in KEYS[key]:
+                    continue
+                owner = all_keys.get(inner)
+                if owner is not None:
+                    place = f"[{owner}]" if owner else "the top of the file"
+                    where.fail(key, inner, f"belongs in {place}, not in [{key}]; move that line there.")
+                hint = did_you_mean(inner, KEYS[key])
+                where.fail(key, inner, f"is unknown{hint}. Keys of [{key}]: {', '.join(KEYS[key])}.")
+            continue
+        if key in KEYS[""]:
+            continue
+        owner = all_keys.get(key)
+        if owner:
+            where.fail("", key, f"belongs in the [{owner}] table; put it below a [{owner}] line.")
+        hint = did_you_mean(key, [*KEYS[""], *TABLES])
+        what = "table" if isinstance(value, dict) else "key"
+        msg = (
+            f"{where.at(key, '') if isinstance(value, dict) else where.at('', key)} unknown {what} {key!r}{hint}. "
+            f"Allowed: {', '.join(KEYS[''])} at the top, and the tables {', '.join(f'[{t}]' for t in TABLES)}."
+        )
+        raise ConfigError(msg)
+
+
+def _config_from_dict(data: dict[str, Any], *, path: Path, text: str) -> RunConfig:
+    where = _Where(path, _Lines(text))
+    _check_keys(data, where)
+    folder = path.parent
+    values = _Values(data, where, folder)
+
+    fields: dict[str, Any] = {"path": path}
+    fields["name"] = values.text("", "name")
+
+    fields["osm"] = values.file("inputs", "osm")
+    region = values.text("inputs", "region")
+    if region is not None:
+        if region not in REGION_PRESETS:
+            where.fail(
+                "inputs",
+                "region",
+                f"is {region!r}{did_you_mean(region, REGION_PRESETS)}; the presets are {', '.join(REGION_PRESETS)} "
+                "(or give your own polygon file as boundary).",
+            )
+        if fields["osm"] is None:
+            where.fail(
+                "inputs",
+                "region",
+                f"= {region!r} clips a road network to that county: give your OSM extract of the area as inputs.osm.",
+            )
+    fields["region"] = region
+    fields["boundary"] = values.file("inputs", "boundary")
+    fields["road_class_column"] = values.text("inputs", "road_class_column")
+    fields["facilities"] = values.files("inputs", "facilities")
+    fields["villages"] = values.file("inputs", "villages")
+    fields["population"] = values.file("inputs", "population")
+    fields["zones"] = values.file("inputs", "zones")
+    fields["zones_name_column"] = values.text("inputs", "zones_name_column")
+    fields["zones_where"] = values.text("inputs", "zones_where")
+    fields["datum"] = values.choice("inputs", "datum", DATUMS) or "wgs84"
+
+    fields["profile"] = _profile(values, where, folder)
+    fields["direction"] = values.choice("analysis", "direction", DIRECTIONS) or "to_facility"
+    fields["ems"] = values.boolean("analysis", "ems", default=False)
+    kinds = values.texts("analysis", "kinds")
+    fields["kinds"] = tuple(kind.lower() for kind in kinds) if kinds else None
+    minutes = values.numbers("analysis", "minutes", high=MAX_MINUTES) or DEFAULT_MINUTES
+    circle = values.number("analysis", "circle_minutes", high=MAX_MINUTES)
+    circle = max(minutes) if circle is None else circle
+    # the circle is always one of the thresholds, so every output has its column
+    fields["minutes"] = tuple(sorted({*minutes, circle}))
+    fields["circle_minutes"] = circle
+    fields["buffer_m"] = values.number("analysis", "buffer_m", high=MAX_BUFFER_M) or DEFAULT_BUFFER_M
+    fields["cache_dir"] = values.folder("analysis", "cache_dir")
+
+    fields["standards"] = _standards(values, where, folder)
+    fields["zone_classes"] = values.file("check", "zone_classes")
+    fields["zone_class_column"] = values.text("check", "zone_class_column") or "zone_class"
+
+    report_folder = values.folder("report", "folder") or (folder / "reports")
+    fields["folder"] = report_folder
+    fields["history"] = values.folder("report", "history") or (report_folder / DEFAULT_HISTORY_NAME)
+    fields["language"] = values.choice("report", "language", LANGUAGES) or "en"
+    fields["basemap"] = values.text("report", "basemap") or "osm"
+    fields["basemap_attribution"] = values.text("report", "basemap_attribution")
+
+    fields["sha256"] = _settings_hash(fields, folder)
+    config = RunConfig(**fields)
+    logger.info("loaded run configuration %s (settings %s)", path, config.sha256[:12])
+    return config
+
+
+def _settings_hash(fields: Mapping[str, Any], folder: Path) -> str:
+    """Hash of the settings that decide a run's results, with paths relative to the config's folder."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Path):
+            try:
+                return Path(os.path.relpath(value, folder)).as_posix()
+            except ValueError:  # another drive on Windows
+                return value.as_posix()
+        if isinstance(value, tuple | list):
+            return [plain(item) for item in value]
+        return value
+
+    settings = {
+        key: plain(value)
+        for key, value in sorted(fields.items())
+        if key not in {"path", "folder", "history", "cache_dir", "sha256"}
+    }
+    settings["standards"] = [plain(Path(s)) if os.path.isabs(s) else s for s in fields["standards"]]
+    if os.path.isabs(fields["profile"]):
+        settings["profile"] = plain(Path(fields["profile"]))
+    text = json.dumps(settings, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _looks_like_path(text: str) -> bool:
+    return text.lower().endswith(".toml") or "/" in text or os.sep in text
+
+
+def _profile(values: _Values, where: _Where, folder: Path) -> str:
+    text = values.text("analysis", "profile")
+    if text is None:
+        return "car"
+    shipped = list_profiles()
+    if not _looks_like_path(text):
+        if text not in shipped:
+            where.fail(
+                "analysis",
+                "profile",
+                f"is {text!r}{did_you_mean(text, shipped)}; shipped profiles: {', '.join(shipped)}, "
+                "or give the path of a profile .toml (relative to this file's folder).",
+            )
+        return text
+    path = (folder / Path(text).expanduser()).resolve()
+    if not path.is_file():
+        where.fail(
+            "analysis", "profile", f"names {text!r}, but there is no file {path} (paths are relative to this file)."
+        )
+    try:
+        load_profile(path)
+    except ConfigError as error:
+        where.fail("analysis", "profile", f"names a profile file that cannot be used: {error}")
+    return str(path)
+
+
+def _standards(values: _Values, where: _Where, folder: Path) -> tuple[str, ...]:
+    names = values.texts("check", "standards") or ()
+    presets = list_standards()
+    resolved: list[str] = []
+    for text in names:
+        if not _looks_like_path(text):
+            if text not in presets:
+                where.fail(
+                    "check",
+                    "standards",
+                    f"has {text!r}{did_you_mean(text, presets)}; the presets are {', '.join(presets)}, "
+                    "or give the path of a standard .toml (relative to this file's folder).",
+                )
+            name = text
+        else:
+            path = (folder / Path(text).expanduser()).resolve()
+            if not path.is_file():
+                where.fail(
+                    "check",
+                    "standards",
+                    f"names {text!r}, but there is no file {path} (paths are relative to this file).",
+                )
+            name = str(path)
+        try:
+            load_standard(name)
+        except ConfigError as error:
+            where.fail("check", "standards", f"names a standard that cannot be used: {error}")
+        resolved.append(name)
+    return tuple(resolved)
+
+
+class _Values:
+    """Typed access to the values of a parsed configuration, failing with file, line and key."""
+
+    def __init__(self, data: Mapping[str, Any], where: _Where, folder: Path) -> None:
+        self.data = data
+        self.where = where
+        self.base = folder
+
+    def get(self, table: str, key: str) -> Any:
+        source = self.data.get(table, {}) if table else self.data
+        return source.get(key)
+
+    def fail(self, table: str, key: str, problem: str) -> NoReturn:
+        self.where.fail(table, key, problem)
+
+    def text(self, table: str, key: str) -> str | None:
+        value = self.get(table, key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.fail(table, key, f"must be a non-empty string in quotes, got {type_name(value)} {value!r}.")
+        return value.strip()
+
+    def texts(self, table: str, key: str) -> tuple[str, ...] | None:
+        value = self.get(table, key)
+        if value is None:
+            return None
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(item, str) and item.strip() for item in items):
+            self.fail(
+                table, key, f'must be a list of strings in quotes, e.g. ["a", "b"], got {type_name(value)} {value!r}.'
+            )
+        return tuple(item.strip() for item in items)
+
+    def choice(self, table: str, key: str, choices: tuple[str, ...]) -> str | None:
+        text = self.text(table, key)
+        if text is not None and text not in choices:
+            allowed = ", ".join(repr(c) for c in choices)
+            self.fail(table, key, f"is {text!r}{did_you_mean(text, choices)}; allowed: {allowed}.")
+        return text
+
+    def boolean(self, table: str, key: str, *, default: bool) -> bool:
+        value = self.get(table, key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.fail(table, key, f"must be true or false (no quotes), got {type_name(value)} {value!r}.")
+        return value
+
+    def number(self, table: str, key: str, *, high: float) -> float | None:
+        value = self.get(table, key)
+        if value is None:
+            return None
+        return self._positive(value, table, key, high=high)
+
+    def numbers(self, table: str, key: str, *, high: float) -> tuple[float, ...] | None:
+        value = self.get(table, key)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not value:
+            self.fail(table, key, f"must be a list of numbers, e.g. [10, 15, 30], got {type_name(value)} {value!r}.")
+        return tuple(self._positive(item, table, key, high=high, whole=value) for item in value)
+
+    def _positive(self, value: object, table: str, key: str, *, high: float, whole: object = None) -> float:
+        shown = value if whole is None else whole
+        allowed = KEYS[table][key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(
+                table, key, f"must hold numbers (no quotes), got {type_name(value)} {shown!r}. Allowed: {allowed}."
+            )
+        number = float(value)
+        if not math.isfinite(number) or number <= 0 or number > high:
+            self.fail(table, key, f"is {shown!r}; allowed: {allowed}.")
+        return number
+
+    def _path(self, table: str, key: str, text: str) -> Path:
+        return (self.base / Path(text).expanduser()).resolve()
+
+    def file(self, table: str, key: str) -> Path | None:
+        text = self.text(table, key)
+        if text is None:
+            return None
+        path = self._path(table, key, text)
+        if not path.exists():
+            self.fail(
+                table, key, f"names {text!r}, but there is no file {path} (paths are relative to this file's folder)."
+            )
+        if path.is_dir():
+            self.fail(table, key, f"names {text!r}, which is a folder; give a file ({KEYS[table][key]}).")
+        return path
+
+    def files(self, table: str, key: str) -> tuple[Path, ...]:
+        value = self.get(table, key)
+        if value is None:
+            return ()
+        items = self.texts(table, key) or ()
+        paths = []
+        for text in items:
+            path = self._path(table, key, text)
+            if not path.is_file():
+                self.fail(
+                    table,
+                    key,
+                    f"names {text!r}, but there is no file {path} (paths are relative to this file's folder).",
+                )
+            paths.append(path)
+        return tuple(paths)
+
+    def folder(self, table: str, key: str) -> Path | None:
+        text = self.text(table, key)
+        return None if text is None else self._path(table, key, text)
+
+
+# --- the starter ---------------------------------------------------------------------
+
+
+def starter_config(folder: str | os.PathLike[str] = ".") -> str:
+    """The text of a commented starter configuration for the shipped region (Comoros).
+
+    Parameters
+    ----------
+    folder : path
+        The folder the configuration will be written to: the paths to the shipped
+        data are written relative to it.
+
+    Returns
+    -------
+    str
+        TOML text that :func:`load_run_config` accepts as written.
+    """
+    comoros = data_dir() / "comoros"
+
+    def rel(path: Path) -> str:
+        try:
+            return Path(os.path.relpath(path, Path(folder).resolve())).as_posix()
+        except ValueError:  # another drive on Windows
+            return path.as_posix()
+
+    return STARTER_TEMPLATE.format(
+        osm=rel(comoros / "comores-latest.osm.pbf"),
+        population=rel(comoros / "com_ppp_2020_UNadj.tif"),
+        zones=rel(comoros / "admin_boundaries_osm.geojson"),
+        presets=", ".join(list_standards()),
+        regions=", ".join(REGION_PRESETS),
+    )
+
+
+STARTER_TEMPLATE = """\
+# facility-coverage report configuration: one region, run unattended by
+#     facility-coverage report --config THIS_FILE
+# Each run writes a dated folder under [report] folder (report.html, uncovered_villages.csv,
+# report.gpkg, summary.json, run.log) and records the run in the history database.
+# Exit status: 0 every target met, 1 a target missed, 2 an error.
+#
+# Paths are relative to this file's folder. Lines starting with # are comments:
+# remove the # to use a setting.
+
+name = "Comoros"                 # the region's name in the report's title
+
+[inputs]
+# Road network: OSM extract (.osm.pbf, .osm, .osm.bz2), osmnx .graphml, or a GIS lines
+# file (.gpkg, .shp, .geojson; then give road_class_column). Left out here: the embedded
+# Comoros region, i.e. this OSM extract clipped to the zones below (© OpenStreetMap
+# contributors, ODbL 1.0). With your own extract, also give boundary (or region).
+# osm = "{osm}"
+# region = "kaijiang"            # a seed region ({regions}): clips osm to its boundary
+# boundary = "county.geojson"    # or your own polygon file to clip to
+# road_class_column = "技术等级"   # road-class column of a GIS lines file
+
+# Facilities: leave out for the health facilities tagged in the OSM file; or a file
+# (CSV with lon/lat columns, UTF-8 or GBK; GeoJSON; GeoPackage; Shapefile) with a kind
+# column, or a list of files: ["hospitals.csv", "ems_stations.csv"].
+# facilities = "facilities.csv"
+# Villages: leave out for OSM place=city/town/village/hamlet; or a file with an optional
+# population column. Give every village a stable id column so runs can be compared.
+# villages = "villages.csv"
+# datum = "gcj02"                # coordinates copied from Amap/Tencent; "bd09" for Baidu
+
+population = "{population}"   # WorldPop 2020, CC BY 4.0
+zones = "{zones}"           # admin units to summarise by
+zones_name_column = "name_en"
+zones_where = "admin_level == '4'"   # the three islands
+
+[analysis]
+profile = "car"                  # car, ambulance, walk, or your own profile .toml
+direction = "to_facility"        # to_facility: place to care; from_facility: station to place
+# ems = true                     # EMS: ambulance stations (hospitals if none), from the station
+# kinds = ["hospital", "clinic"] # facility kinds that count (default: all)
+minutes = [10, 15, 30]           # thresholds; "within T" means travel time <= T minutes
+circle_minutes = 30              # the circle the report is about: villages beyond it are uncovered
+# buffer_m = 100                 # half-width of the isochrone corridor around reached roads, metres
+# cache_dir = "cache"            # prepared networks (default: ~/.cache/facility-coverage)
+
+[check]
+# The plan's targets: presets ({presets}) or your own
+# standard files (copy one with 'facility-coverage standards show yiyang > my_plan.toml').
+standards = ["yiyang"]
+# zone_classes = "zone_classes.gpkg"   # your central / urban / rural polygons
+# zone_class_column = "zone_class"
+
+[report]
+folder = "reports"               # each run writes reports/<date>_<time>/
+# history = "reports/history.sqlite"   # run history (SQLite); default: in folder
+language = "en"                  # report page language: en or zh
+# basemap = "none"               # "osm" (default), "none", or a tile URL such as
+#                                # "https://tiles.example.org/{{z}}/{{x}}/{{y}}.png" with its credit:
+# basemap_attribution = "© example"
+"""

@@ -1,0 +1,194 @@
+"""The main job end to end on real data (Mwali island of the shipped Comoros set)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from coverage._errors import InputError
+from coverage.analysis.result import covered_column
+from coverage.analysis.run import analyze
+from coverage.io.datum import wgs84_to_gcj02
+from tests.conftest import COMOROS_ADMIN, COMOROS_PBF, COMOROS_RASTER
+
+
+@pytest.fixture(scope="module")
+def mwali_run(tmp_path_factory, mwali_boundary):
+    cache = tmp_path_factory.mktemp("cache")
+    return analyze(
+        COMOROS_PBF,
+        boundary=mwali_boundary,
+        population=COMOROS_RASTER,
+        zones=COMOROS_ADMIN,
+        zones_name_column="name",
+        zones_where="admin_level == '8'",
+        minutes=[10, 15, 30],
+        cache_dir=cache,
+    )
+
+
+def test_every_village_and_cell_is_kept_and_timed(mwali_run, mwali_places):
+    villages = mwali_run.villages
+    assert len(villages) == len(mwali_places)  # nothing dropped
+    assert villages["id"].is_unique
+    assert {"nearest_facility_id", "minutes", "covered_10", "covered_30", "off_network", "small_piece"} <= set(
+        villages.columns
+    )
+    reached = villages["minutes"].notna()
+    assert reached.sum() >= 0.9 * len(villages)
+    assert villages.loc[reached, "nearest_facility_id"].isin(mwali_run.facilities["id"]).all()
+    cells = mwali_run.cells
+    assert cells is not None
+    assert len(cells) > 1000
+    # the per-threshold flags agree with the minutes (<= T, no rounding)
+    for threshold in mwali_run.minutes:
+        flag = cells[covered_column(threshold)]
+        assert (flag == (cells["minutes"] <= threshold)).all()
+
+
+def test_a_longer_threshold_never_covers_fewer(mwali_run):
+    rows = mwali_run.summary()["thresholds"]
+    people = [row["population_covered"] for row in rows]
+    villages = [row["villages_covered"] for row in rows]
+    assert people == sorted(people)
+    assert villages == sorted(villages)
+    assert 0 < rows[-1]["population_share"] <= 1
+
+
+def test_population_shares_per_zone_add_up(mwali_run):
+    table = mwali_run.zone_table()
+    cells = mwali_run.cells
+    for threshold, group in table.groupby("minutes"):
+        rounding = 0.05 * len(group)  # each zone's figure is rounded to 0.1 person
+        assert group["population_total"].sum() == pytest.approx(cells["population"].sum(), abs=rounding)
+        assert group["population_covered"].sum() == pytest.approx(
+            cells.loc[cells[covered_column(threshold)], "population"].sum(), abs=rounding
+        )
+    assert {"Fomboni", "Djando"} <= set(table["zone"])
+
+
+def test_isochrone_population_is_counted(mwali_run):
+    iso = mwali_run.isochrones
+    assert iso["minutes"].tolist() == [10.0, 15.0, 30.0]
+    assert (np.diff(iso["population"]) >= 0).all()
+    assert iso["population"].iloc[-1] <= mwali_run.cells["population"].sum() + 1e-6
+    assert iso.crs.to_epsg() == 4326
+
+
+def test_villages_without_population_get_it_from_the_raster(mwali_run):
+    villages = mwali_run.villages
+    assert set(villages["population_source"]) <= {"stated", "raster_nearest_place", "none"}
+    estimated = villages[villages["population_source"] == "raster_nearest_place"]
+    assert len(estimated) > 0
+    assert (estimated["population"] >= 0).all()
+
+
+def test_ems_uses_hospitals_when_there_are_no_ambulance_stations(tmp_path, mwali_boundary):
+    result = analyze(
+        COMOROS_PBF,
+        boundary=mwali_boundary,
+        ems=True,
+        profile="ambulance",
+        minutes=[30],
+        per_facility_isochrones=False,
+        cache_dir=tmp_path,
+    )
+    assert set(result.facilities["kind"]) == {"hospital"}
+    assert result.direction == "from_facility"
+
+
+def _mwali_facility_csv(path, facilities, *, datum="wgs84", encoding="utf-8", swap=False):
+    lon, lat = facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy()
+    if datum == "gcj02":
+        lon, lat = wgs84_to_gcj02(lon, lat)
+    table = pd.DataFrame(
+        {
+            "编号": [f"F{i:03d}" for i in range(len(facilities))],
+            "名称": [f"卫生院{i}" for i in range(len(facilities))],
+            "kind": "clinic",
+            "经度": lat if swap else lon,
+            "纬度": lon if swap else lat,
+        }
+    )
+    table.to_csv(path, index=False, encoding=encoding)
+    return path
+
+
+def test_user_facility_file_in_gcj02_and_gbk(tmp_path, mwali_boundary, mwali_facilities):
+    csv = _mwali_facility_csv(tmp_path / "f.csv", mwali_facilities, encoding="gbk")
+    plain = analyze(
+        COMOROS_PBF, boundary=mwali_boundary, facilities=csv, per_facility_isochrones=False, cache_dir=tmp_path
+    )
+    assert plain.facilities["name"].str.startswith("卫生院").all()
+    assert set(plain.facilities["id"]) == {f"F{i:03d}" for i in range(len(mwali_facilities))}
+    # Mwali is outside China, where GCJ-02 equals WGS84; check the option is accepted and applied
+    gcj = analyze(
+        COMOROS_PBF,
+        boundary=mwali_boundary,
+        facilities=_mwali_facility_csv(tmp_path / "g.csv", mwali_facilities, datum="gcj02"),
+        datum="gcj02",
+        per_facility_isochrones=False,
+        cache_dir=tmp_path,
+    )
+    np.testing.assert_allclose(gcj.villages["minutes"], plain.villages["minutes"])
+
+
+def test_swapped_lat_lon_is_reported(tmp_path, mwali_boundary, mwali_facilities):
+    csv = _mwali_facility_csv(tmp_path / "f.csv", mwali_facilities, swap=True)
+    with pytest.raises(InputError, match="swapped"):
+        analyze(COMOROS_PBF, boundary=mwali_boundary, facilities=csv, cache_dir=tmp_path)
+
+
+def test_unknown_kind_gives_an_empty_facility_set_error(tmp_path, mwali_boundary):
+    with pytest.raises(InputError, match=r"no facility of kind ems in comores-latest\.osm\.pbf within the region"):
+        analyze(COMOROS_PBF, boundary=mwali_boundary, kinds=["ems"], cache_dir=tmp_path)
+
+
+def test_unknown_profile(tmp_path, mwali_boundary):
+    with pytest.raises(Exception, match="sportscar"):
+        analyze(COMOROS_PBF, boundary=mwali_boundary, profile="sportscar", cache_dir=tmp_path)
+
+
+def test_villages_from_a_user_file_with_population(tmp_path, mwali_boundary, mwali_places):
+    villages = gpd.GeoDataFrame(
+        {"id": mwali_places["id"], "村名": mwali_places["name"], "人口": np.arange(len(mwali_places)) * 10.0},
+        geometry=mwali_places.geometry,
+        crs=4326,
+    )
+    path = tmp_path / "villages.gpkg"
+    villages.to_file(path)
+    result = analyze(
+        COMOROS_PBF, boundary=mwali_boundary, villages=path, per_facility_isochrones=False, cache_dir=tmp_path
+    )
+    assert (result.villages["population_source"] == "stated").all()
+    assert result.villages["population"].tolist() == villages["人口"].tolist()
+    assert result.villages["name"].tolist() == villages["村名"].tolist()
+
+
+def test_in_memory_facilities_are_checked_like_files(tmp_path, mwali_boundary, mwali_facilities):
+    twice = mwali_facilities.assign(id="same")
+    with pytest.raises(InputError, match="duplicate ids 'same'"):
+        analyze(COMOROS_PBF, boundary=mwali_boundary, facilities=twice, cache_dir=tmp_path)
+    with pytest.raises(InputError, match="no CRS"):
+        analyze(
+            COMOROS_PBF,
+            boundary=mwali_boundary,
+            facilities=mwali_facilities.set_crs(None, allow_override=True),
+            cache_dir=tmp_path,
+        )
+    far = mwali_facilities.assign(geometry=mwali_facilities.geometry.translate(xoff=3.0))
+    with pytest.raises(InputError, match="outside the road network"):
+        analyze(COMOROS_PBF, boundary=mwali_boundary, facilities=far, cache_dir=tmp_path)
+
+
+def test_an_analysis_pickles_for_dask(mwali_run):
+    import pickle
+
+    back = pickle.loads(pickle.dumps(mwali_run))
+    assert back.summary()["thresholds"] == mwali_run.summary()["thresholds"]
+    assert back.profile == mwali_run.profile
+    assert back.profile.fingerprint == mwali_run.profile.fingerprint
+    with pytest.raises(TypeError):
+        back.profile.urban_kph["primary"] = 1.0  # still read-only
