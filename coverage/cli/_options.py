@@ -258,3 +258,13 @@ def add_zone_class_options(group: Options) -> None:
     group.add_argument(
         "--zone-class-column", default="zone_class", metavar="COL", help="their class column (default: %(default)s)"
     )
+
+
+def add_allow_unevaluated_option(group: Options) -> None:
+    """``--allow-unevaluated``: targets that could not be evaluated do not make an unattended run fail."""
+    group.add_argument(
+        "--allow-unevaluated",
+        action="store_true",
+        help="do not count targets that could not be evaluated (or rest on stand-in data, such as hospitals for "
+        "missing EMS stations) as missed; a run in which no target could be evaluated still exits 1",
+    )

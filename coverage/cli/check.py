@@ -9,16 +9,18 @@ from typing import TYPE_CHECKING, Any
 
 from coverage.cli._options import (
     Commands,
+    add_allow_unevaluated_option,
     add_command,
     add_out_option,
     add_region_options,
     add_standard_option,
     add_zone_class_options,
 )
-from coverage.cli._runs import EXIT_MISSED, EXIT_OK, assess_from_args
+from coverage.cli._runs import EXIT_OK, assess_from_args
 
 if TYPE_CHECKING:
     from coverage.analysis.result import Analysis
+    from coverage.standards.assessment import Assessment
 
 CHECK_EPILOG = """\
 outputs (in --out, per standard in --out/<standard>/):
@@ -33,8 +35,13 @@ examples:
       --population pop.tif --fail-on-miss --lang zh
 
 exit status:
-  0 every target met (or could not be evaluated); 1 a target missed and
-  --fail-on-miss given; 2 bad input or another error
+  0 success; with --fail-on-miss, 0 only when every target is met or not
+  applicable
+  1 with --fail-on-miss: a target missed, could not be evaluated, or was
+    measured on stand-in data (hospitals for missing EMS stations); with
+    --allow-unevaluated only a missed target counts, but a run in which no
+    target could be evaluated at all still exits 1
+  2 bad input or another error
 """
 
 
@@ -64,34 +71,46 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
     parser.add_argument(
         "--lang", choices=["zh", "en"], default="en", help="language of the printed table (default: %(default)s)"
     )
-    parser.add_argument("--fail-on-miss", action="store_true", help="exit with status 1 when any target is missed")
+    parser.add_argument(
+        "--fail-on-miss",
+        action="store_true",
+        help="exit with status 1 when a target is missed, could not be evaluated or rests on stand-in data",
+    )
+    add_allow_unevaluated_option(parser)
     add_out_option(parser, "out")
     parser.set_defaults(handler=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    """Check every standard asked for; print each target's verdict; the exit status of the run."""
     from coverage.outputs.files import write_assessment
-    from coverage.standards.checks import FAIL, PASS
+    from coverage.standards.checks import exit_status
     from coverage.standards.standard import list_standards, load_standard
 
     names = args.standard or ([args.region] if args.region else list_standards())
     standards = [load_standard(name) for name in names]
     shared: dict[tuple[str, str, tuple[str, ...]], Analysis] = {}  # analyses the standards have in common
-    missed = False
+    statuses: list[str] = []
     for standard in standards:
         assessment = assess_from_args(args, standard, analyses=shared)
         out = Path(args.out) / standard.name if len(standards) > 1 else Path(args.out)
         write_assessment(assessment, out)
-        missed = missed or assessment.missed
-        if args.quiet:
-            continue
-        title = standard.title_zh if args.lang == "zh" else standard.title_en
-        print(f"{title} ({standard.name})")
-        marks = {PASS: "pass", FAIL: "FAIL"}
-        for row in assessment.table(lang=args.lang).itertuples():
-            status = marks.get(str(row.status), "cannot evaluate")
-            print(f"  [{status:^15}] {row.label}")
-            print(f"                    {row.detail}")
-        print(f"  wrote {out / 'standards.json'}, {out / 'standards.csv'}")
-    return EXIT_MISSED if (missed and args.fail_on_miss) else EXIT_OK
+        statuses.extend(assessment.statuses)
+        if not args.quiet:
+            _print_assessment(assessment, out, lang=args.lang)
+    if not args.fail_on_miss:
+        return EXIT_OK
+    return exit_status(statuses, allow_unevaluated=args.allow_unevaluated)
+
+
+def _print_assessment(assessment: Assessment, out: Path, *, lang: str) -> None:
+    from coverage._i18n import status_word, text
+
+    standard = assessment.standard
+    title = standard.title_zh if lang == "zh" else standard.title_en
+    print(f"{title} ({standard.name})")
+    for row in assessment.table(lang=lang).itertuples():
+        print(f"  [{status_word(str(row.status), lang):^15}] {row.label}")
+        print(f"                    {row.detail}")
+    print("  " + text("wrote", lang, files=f"{out / 'standards.json'}, {out / 'standards.csv'}"))

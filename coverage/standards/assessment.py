@@ -39,6 +39,7 @@ from coverage.standards.checks import (
     check_ratio_to_population,
     check_service_radius,
     check_travel_time,
+    exit_status,
 )
 from coverage.standards.standard import ALL_ZONES, Standard, Target
 
@@ -73,6 +74,15 @@ class Assessment:
     def missed(self) -> bool:
         """True when any target failed."""
         return any(result.status == FAIL for result in self.results)
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        """The status of each target, in the standard's order."""
+        return tuple(result.status for result in self.results)
+
+    def exit_status(self, *, allow_unevaluated: bool = False) -> int:
+        """0 when the standard is met, else 1 (see :func:`coverage.standards.checks.exit_status`)."""
+        return exit_status(self.statuses, allow_unevaluated=allow_unevaluated)
 
     def table(self, *, lang: str = "en") -> pd.DataFrame:
         """One row per target: label, measured, required, status, shortfall, detail."""

@@ -6,8 +6,10 @@ with their travel times, the facilities, the zones) and returns a
 figures, the shortfall, and the results per zone. None of them reads OSM or
 routes: the analysis (:mod:`coverage.analysis.run`) supplies their inputs.
 
-A target that cannot be measured (a missing attribute, no places in its zones)
-is ``cannot_evaluate``, never a pass.
+A target that cannot be measured (a missing attribute, no population) is
+``cannot_evaluate``; one measured on stand-in data (hospitals standing in for the
+EMS stations the data lacks) is ``assumed``; one for a zone class the region does
+not have is ``not_applicable``. None of them is a pass.
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ logger = logging.getLogger(__name__)
 PASS = "pass"
 FAIL = "fail"
 CANNOT = "cannot_evaluate"
+#: Measured, but on stand-in data (hospitals for missing EMS stations): never a pass.
+ASSUMED = "assumed"
+#: The target's zones do not exist in the region (no urban area, no rural part).
+NOT_APPLICABLE = "not_applicable"
+#: Every status, in the order reports list them.
+STATUSES = (PASS, FAIL, ASSUMED, CANNOT, NOT_APPLICABLE)
+#: Statuses that leave a target unconfirmed: a scheduled run must not take them for a pass.
+UNCONFIRMED = (ASSUMED, CANNOT)
 
 #: Share of households per person used when the demand table has no household column
 #: and the standard states none: China's 2020 census average of 2.62 persons per household.
@@ -42,7 +52,8 @@ class CheckResult:
     kind : str
         Kind of check (``travel_time``, ``service_radius``...).
     status : str
-        ``"pass"``, ``"fail"`` or ``"cannot_evaluate"``.
+        One of :data:`STATUSES`: ``"pass"``, ``"fail"``, ``"assumed"``,
+        ``"cannot_evaluate"`` or ``"not_applicable"``.
     measured : float or None
         The figure measured (a share, a radius in km, a count, a ratio).
     required : float or None
@@ -407,3 +418,21 @@ def check_minimum_count(facilities: pd.DataFrame, *, target: str, min_count: int
         {"facilities": float(max(0, min_count - have))},
         f"{have} facilities; the target is at least {min_count}",
     )
+
+
+def exit_status(statuses: list[str] | tuple[str, ...], *, allow_unevaluated: bool = False) -> int:
+    """The exit status of an unattended run over these target statuses: 0 met, 1 not met.
+
+    A run is not met when a target failed; when a target could not be evaluated or
+    was measured on stand-in data (unless ``allow_unevaluated``); and always when
+    no target at all could be evaluated (every one cannot-evaluate or not
+    applicable), since such a run checked nothing.
+    """
+    if any(status == FAIL for status in statuses):
+        return 1
+    evaluated = [s for s in statuses if s in (PASS, FAIL, ASSUMED)]
+    if statuses and not evaluated:
+        return 1
+    if not allow_unevaluated and any(status in UNCONFIRMED for status in statuses):
+        return 1
+    return 0
