@@ -1,8 +1,12 @@
 """The points of an analysis: a user's facility and village files (or OSM's), read and selected.
 
-Facilities and villages come from the user's files (any point format, any datum)
-or, by default, from the OSM extract; :func:`select_facilities` keeps the kinds a
-question is about.
+Facilities and villages come from the user's files (any point format, any datum,
+columns named on the command line, categories mapped by a kind map) or, by
+default, from the OSM extract. With a region boundary, facilities are taken from
+the boundary plus a border (a hospital just across it serves villages inside) and
+marked ``outside_boundary``; villages stay inside the boundary. Every point left
+out is counted, said in a warning and recorded in :class:`PlaceNotes`.
+:func:`select_facilities` keeps the kinds a question is about.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,27 +25,92 @@ import shapely
 
 from coverage._errors import InputError
 from coverage.analysis.demand import population_by_nearest_place
+from coverage.io.kinds import KindMap, apply_kind_map, find_role_column
 from coverage.io.osm import OSM_SUFFIXES, facilities_from_osm, places_from_osm
-from coverage.io.points import check_points_in_extent, read_points
+from coverage.io.points import PointColumns, outside_extent, read_points
+from coverage.network.profiles import Profile
 
 logger = logging.getLogger(__name__)
+
+#: Column names (any case) taken as a place's name when none is given.
+NAME_NAMES = ("name", "名称", "机构名称", "村名", "村庄名称", "NAME", "Name")
+#: Column names taken as a village's population when none is given.
+POPULATION_NAMES = ("population", "人口", "常住人口", "户籍人口", "POP", "pop")
+#: Columns the tool writes on facilities and villages; an input column with one of
+#: these names in another case would clash with them in a GeoPackage.
+OWN_COLUMNS = ("id", "name", "kind", "population", "population_source", "outside_boundary", "zone")
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where an analysis' points are taken: the region itself, and the border area around it.
+
+    Attributes
+    ----------
+    outline : shapely geometry or None
+        The region's boundary (WGS84); None: the whole network, nothing is cut.
+    border_area : shapely geometry or None
+        The outline plus the border buffer: facilities there serve the region.
+    border_km : float
+        Width of the border buffer.
+    """
+
+    outline: shapely.Geometry | None = None
+    border_area: shapely.Geometry | None = None
+    border_km: float = 0.0
+
+
+def default_border_km(profile: Profile, minutes: Sequence[float]) -> float:
+    """The farthest a facility can serve from: the profile's top speed for the longest threshold."""
+    return profile.top_speed_kph * max(minutes) / 60.0
+
+
+def region_around(
+    outline: shapely.Geometry | None, *, border_km: float | None, profile: Profile, minutes: Sequence[float]
+) -> Region:
+    """The region's outline and the border area around it (see :class:`Region`)."""
+    if outline is None:
+        return Region()
+    width = default_border_km(profile, minutes) if border_km is None else float(border_km)
+    if not width >= 0:
+        msg = f"the border width must be 0 km or more, got {border_km!r} (--border-km)."
+        raise InputError(msg)
+    shape = gpd.GeoSeries([outline], crs=4326)
+    projected = shape.to_crs(shape.estimate_utm_crs())
+    border_area = projected.buffer(width * 1000.0).to_crs(4326).iloc[0] if width > 0 else outline
+    logger.info("the region's roads and facilities are taken up to %g km beyond its boundary", width)
+    return Region(outline=outline, border_area=border_area, border_km=width)
+
+
+@dataclass
+class PlaceNotes:
+    """What reading the points did, for summary.json and the logs."""
+
+    facilities: dict[str, Any] = field(default_factory=dict)
+    villages: dict[str, Any] = field(default_factory=dict)
 
 
 def select_facilities(facilities: gpd.GeoDataFrame, *, kinds: Sequence[str] | None, ems: bool) -> gpd.GeoDataFrame:
     """Keep the facilities of the kinds asked for; for EMS, ambulance stations or else hospitals.
 
     Plans site EMS stations at medical institutions ("依托医疗机构设置急救站点"), so when a
-    region has no ambulance station the hospitals serve as EMS bases.
+    region has no ambulance station the hospitals serve as EMS bases. That is a
+    stand-in: the frame's ``attrs["stand_in"]`` then says so, and the standards never
+    pass a target on it.
     """
     if ems:
         stations = facilities[facilities["kind"] == "ems"]
         if len(stations):
             return stations.reset_index(drop=True)
+        hospitals = int((facilities["kind"] == "hospital").sum())
         logger.warning(
-            "no ambulance stations (kind 'ems'): using the %d hospitals as EMS bases",
-            int((facilities["kind"] == "hospital").sum()),
+            "no ambulance stations (kind 'ems') in the facility data: the %d hospitals stand in as EMS bases; "
+            "targets measured on them are reported as 'assumed', never as met",
+            hospitals,
         )
-        kinds = ["hospital"]
+        selected = facilities[facilities["kind"] == "hospital"].reset_index(drop=True)
+        selected.attrs["stand_in"] = {"for": "ems", "by": "hospital", "count": hospitals}
+        return selected
     if kinds:
         unknown = sorted(set(kinds) - set(facilities["kind"].astype(str)))
         selected = facilities[facilities["kind"].isin(kinds)]
@@ -51,19 +122,113 @@ def select_facilities(facilities: gpd.GeoDataFrame, *, kinds: Sequence[str] | No
     return facilities.reset_index(drop=True)
 
 
-def _is_osm(path: Path) -> bool:
+def is_osm(path: Path) -> bool:
+    """True for an OSM extract (.osm.pbf, .osm, .osm.bz2)."""
     return path.name.lower().endswith(OSM_SUFFIXES)
 
 
-def _user_points(
-    source: str | os.PathLike[str] | gpd.GeoDataFrame,
+def read_facilities(
+    source: str | os.PathLike[str] | gpd.GeoDataFrame | None,
     *,
-    what: str,
+    osm: Path,
+    region: Region,
     datum: str,
     extent: tuple[float, float, float, float],
-    name_columns: tuple[str, ...],
+    columns: PointColumns | None = None,
+    kind_map: KindMap | None = None,
+    notes: PlaceNotes | None = None,
+) -> gpd.GeoDataFrame:
+    """The facilities of a region: ``id``, ``name``, ``kind``, ``outside_boundary`` and the file's own columns.
+
+    Facilities in the border area around the region's outline count (flagged
+    ``outside_boundary``); those beyond it are left out with a warning saying how
+    many and where. Without an outline every facility is kept; those outside the
+    network are flagged ``off_network`` later, when they are attached to it.
+    """
+    notes = notes if notes is not None else PlaceNotes()
+    columns = columns or PointColumns()
+    if source is None:
+        if not is_osm(osm):
+            msg = f"{osm.name} is not an OSM extract, so it has no facilities: give a facility file with --facilities."
+            raise InputError(msg)
+        frame = facilities_from_osm(osm, boundary=region.border_area)
+        label = osm.name
+        notes.facilities["source"] = "OpenStreetMap tags"
+    else:
+        frame, label = _user_points(source, what="facilities", datum=datum, columns=columns)
+        frame = _named(frame, columns, label, option=columns.options.get("name_column"))
+        mapping = apply_kind_map(frame, kind_map, category_column=columns.kind, name_column=columns.name, label=label)
+        notes.facilities.update(mapping.report())
+        frame["kind"] = mapping.kinds.to_numpy()
+        frame = frame[~mapping.dropped].reset_index(drop=True)
+    frame = _within_region(frame, region, extent=extent, label=label, what="facilities", notes=notes.facilities)
+    notes.facilities["count"] = len(frame)
+    return frame
+
+
+def read_villages(
+    source: str | os.PathLike[str] | gpd.GeoDataFrame | None,
+    *,
+    osm: Path,
+    region: Region,
+    datum: str,
+    extent: tuple[float, float, float, float],
+    cells: gpd.GeoDataFrame | None,
+    columns: PointColumns | None = None,
+    notes: PlaceNotes | None = None,
+) -> gpd.GeoDataFrame:
+    """The villages of a region (inside its outline): ``id``, ``name``, ``population``, ``population_source``.
+
+    A village without a stated population gets the people of the raster cells
+    nearest to it; without a raster it has none (``population_source`` ``none``),
+    and shares are of villages, not people.
+    """
+    notes = notes if notes is not None else PlaceNotes()
+    columns = columns or PointColumns()
+    if source is None:
+        if not is_osm(osm):
+            msg = f"{osm.name} is not an OSM extract, so it has no villages: give a village file with --villages."
+            raise InputError(msg)
+        frame = places_from_osm(osm, boundary=region.outline)
+        label = osm.name
+        population_column = None
+    else:
+        frame, label = _user_points(source, what="villages", datum=datum, columns=columns)
+        frame = _named(frame, columns, label, option=columns.options.get("name_column"))
+        frame = _within_region(frame, region, extent=extent, label=label, what="villages", notes=notes.villages)
+        population_column = _population_column(frame, columns, label)
+    stated = _stated_population(frame, population_column, label, option=columns.options.get("population_column"))
+    frame["population_source"] = np.where(stated.notna(), "stated", "none")
+    frame["population"] = stated
+    if cells is not None and stated.isna().any():
+        estimate = population_by_nearest_place(frame, cells)
+        missing = stated.isna()
+        frame.loc[missing, "population"] = estimate[missing]
+        frame.loc[missing, "population_source"] = "raster_nearest_place"
+        logger.info(
+            "%s: population of %d of %d villages estimated from the raster (cells to their nearest village)",
+            label,
+            int(missing.sum()),
+            len(frame),
+        )
+    if frame.empty:
+        msg = (
+            f"{label}: no villages to analyse (none inside the region). Give a village file with --villages, "
+            "or check the boundary."
+        )
+        raise InputError(msg)
+    notes.villages.update(
+        count=len(frame),
+        population_column=population_column,
+        population_sources={str(k): int(v) for k, v in frame["population_source"].value_counts().items()},
+    )
+    return frame.reset_index(drop=True)
+
+
+def _user_points(
+    source: str | os.PathLike[str] | gpd.GeoDataFrame, *, what: str, datum: str, columns: PointColumns
 ) -> tuple[gpd.GeoDataFrame, str]:
-    """A user's points (file or GeoDataFrame) in WGS84 with unique str ``id`` and a ``name``, inside the network."""
+    """A user's points (file or GeoDataFrame) in WGS84 with unique str ``id``."""
     if isinstance(source, gpd.GeoDataFrame):
         if source.crs is None:
             msg = f"the {what} GeoDataFrame has no CRS; set one (e.g. `.set_crs(4326)` for longitude/latitude)."
@@ -75,78 +240,146 @@ def _user_points(
         if len(duplicated):
             msg = f"{label}: duplicate ids {', '.join(map(repr, duplicated[:5]))}; every point needs its own id."
             raise InputError(msg)
-    else:
-        frame = read_points(source, datum=datum, what=what)
-        label = str(source)
-    check_points_in_extent(frame, extent, source=label)
-    if "name" not in frame:
-        found = [c for c in name_columns if c in frame]
-        frame["name"] = frame[found[0]].astype(str) if found else frame["id"]
-    return frame, label
-
-
-def read_facilities(
-    source: str | os.PathLike[str] | gpd.GeoDataFrame | None,
-    *,
-    osm: Path,
-    boundary: shapely.Geometry | None,
-    datum: str,
-    extent: tuple[float, float, float, float],
-) -> gpd.GeoDataFrame:
-    if source is None:
-        if not _is_osm(osm):
-            msg = f"{osm.name} is not an OSM extract, so it has no facilities: give a facility file with --facilities."
-            raise InputError(msg)
-        return facilities_from_osm(osm, boundary=boundary)
-    frame, label = _user_points(
-        source, what="facilities", datum=datum, extent=extent, name_columns=("名称", "机构名称", "NAME", "Name")
+        return frame, label
+    frame = read_points(
+        source,
+        datum=datum,
+        what=what,
+        lon_column=columns.lon,
+        lat_column=columns.lat,
+        id_column=columns.id,
+        crs=columns.crs,
+        layer=columns.layer,
+        options=columns.options,
     )
-    if "kind" not in frame:
-        logger.warning("%s has no 'kind' column: every row counts as kind 'facility'", label)
-        frame["kind"] = "facility"
-    frame["kind"] = frame["kind"].astype(str).str.strip().str.lower()
+    return frame, str(source)
+
+
+def _named(frame: gpd.GeoDataFrame, columns: PointColumns, label: str, *, option: str | None) -> gpd.GeoDataFrame:
+    """The frame with a ``name`` column: the one named, the first usual one present, else the id."""
+    names = [str(c) for c in frame.columns if c != frame.geometry.name]
+    if columns.name is not None and columns.name not in names:
+        msg = (
+            f"{label} has no column {columns.name!r} ({option or 'name column'}); "
+            f"its columns are {', '.join(map(repr, names))}."
+        )
+        raise InputError(msg)
+    source = columns.name or find_role_column([n for n in names if n != "id"], NAME_NAMES)
+    frame = frame.copy()
+    if source is None:
+        frame["name"] = frame["id"]
+        return frame
+    text = frame[source].astype(object).where(frame[source].notna(), None)
+    if source != "name":
+        frame = _keep_aside(frame, "name", label)
+    frame["name"] = [
+        str(v).strip() if v is not None and str(v).strip() else i for v, i in zip(text, frame["id"], strict=True)
+    ]
     return frame
 
 
-def read_villages(
-    source: str | os.PathLike[str] | gpd.GeoDataFrame | None,
-    *,
-    osm: Path,
-    boundary: shapely.Geometry | None,
-    datum: str,
-    extent: tuple[float, float, float, float],
-    cells: gpd.GeoDataFrame | None,
-) -> gpd.GeoDataFrame:
-    if source is None:
-        if not _is_osm(osm):
-            msg = f"{osm.name} is not an OSM extract, so it has no villages: give a village file with --villages."
+def _keep_aside(frame: gpd.GeoDataFrame, column: str, label: str) -> gpd.GeoDataFrame:
+    """Rename the file's own column that the tool is about to write, so that neither is lost."""
+    if column in frame:
+        frame = frame.rename(columns={column: f"{column}_original"})
+        logger.warning("%s: the file's own %r column is kept as %r", label, column, f"{column}_original")
+    return frame
+
+
+def _population_column(frame: gpd.GeoDataFrame, columns: PointColumns, label: str) -> str | None:
+    names = [str(c) for c in frame.columns if c != frame.geometry.name]
+    if columns.population is not None:
+        if columns.population not in names:
+            option = columns.options.get("population_column", "the population column")
+            msg = f"{label} has no column {columns.population!r} ({option}); its columns are {', '.join(map(repr, names))}."
             raise InputError(msg)
-        frame = places_from_osm(osm, boundary=boundary)
-        name = osm.name
-    else:
-        frame, name = _user_points(
-            source, what="villages", datum=datum, extent=extent, name_columns=("名称", "村名", "NAME", "Name")
+        return columns.population
+    return find_role_column(names, POPULATION_NAMES)
+
+
+def _stated_population(frame: gpd.GeoDataFrame, column: str | None, label: str, *, option: str | None) -> pd.Series:
+    """The population stated in the file: numbers of people, 0 or more; blank cells missing."""
+    if column is None:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    raw = frame[column]
+    text = raw.astype(object).where(raw.notna(), "").map(lambda v: str(v).strip().replace(",", ""))
+    values = pd.to_numeric(text.where(text != "", np.nan), errors="coerce")
+    bad = (text != "") & values.isna()
+    negative = values < 0
+    if bad.any() or negative.any():
+        where = np.flatnonzero((bad | negative).to_numpy())
+        examples = ", ".join(f"id {frame['id'].iloc[i]}: {raw.iloc[i]!r}" for i in where[:5])
+        more = f" and {len(where) - 5} more" if len(where) > 5 else ""
+        msg = (
+            f"{label}: column {column!r} ({option or 'the population column'}) must hold numbers of people, 0 or more; "
+            f"{len(where)} rows do not: {examples}{more}. Correct them, or leave the cells blank to estimate those "
+            "villages' population from the raster."
         )
-    population_column = next((c for c in ("population", "人口", "POP", "pop") if c in frame), None)
-    stated = (
-        pd.to_numeric(frame[population_column], errors="coerce")
-        if population_column
-        else pd.Series(np.nan, index=frame.index)
-    )
-    frame["population_source"] = np.where(stated.notna(), "stated", "none")
-    frame["population"] = stated
-    if cells is not None and stated.isna().any():
-        estimate = population_by_nearest_place(frame, cells)
-        missing = stated.isna()
-        frame.loc[missing, "population"] = estimate[missing]
-        frame.loc[missing, "population_source"] = "raster_nearest_place"
-        logger.info(
-            "%s: population of %d of %d villages estimated from the raster (cells to their nearest village)",
-            name,
-            int(missing.sum()),
-            len(frame),
-        )
-    if frame.empty:
-        msg = f"{name}: no villages to analyse (no place=city/town/village/hamlet inside the region). Give a village file with --villages."
         raise InputError(msg)
-    return frame.reset_index(drop=True)
+    return values.astype(float)
+
+
+def _within_region(
+    frame: gpd.GeoDataFrame,
+    region: Region,
+    *,
+    extent: tuple[float, float, float, float],
+    label: str,
+    what: str,
+    notes: dict[str, Any],
+) -> gpd.GeoDataFrame:
+    """Facilities within the border area (flagged when outside the outline), villages within the outline."""
+    if region.outline is None:
+        # no boundary: nothing is cut; points beyond the network are flagged off_network when attached
+        outside = outside_extent(frame, extent, source=label)
+        if outside.any():
+            logger.warning(
+                "%s: %d of %d %s lie outside the road network's extent; they are kept and flagged off_network",
+                label,
+                int(outside.sum()),
+                len(frame),
+                what,
+            )
+        if what == "facilities":
+            frame["outside_boundary"] = False
+        return frame
+    outside_extent(frame, extent, source=label)  # only to catch swapped longitude/latitude columns
+    x, y = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
+    inside = shapely.contains_xy(region.outline, x, y) if len(frame) else np.zeros(0, dtype=bool)
+    keep_area = region.border_area if what == "facilities" and region.border_area is not None else region.outline
+    kept = shapely.contains_xy(keep_area, x, y) if len(frame) else np.zeros(0, dtype=bool)
+    if (~kept).any():
+        _warn_left_out(frame[~kept], label=label, what=what, region=region, notes=notes)
+    frame = frame[kept].reset_index(drop=True)
+    if what == "facilities":
+        frame["outside_boundary"] = ~inside[kept]
+        notes["outside_boundary"] = int(frame["outside_boundary"].sum())
+        if frame["outside_boundary"].any():
+            logger.info(
+                "%s: %d facilities lie outside the boundary, within %g km of it: they serve places inside and count "
+                "for travel times (flagged outside_boundary)",
+                label,
+                int(frame["outside_boundary"].sum()),
+                region.border_km,
+            )
+    return frame
+
+
+def _warn_left_out(dropped: gpd.GeoDataFrame, *, label: str, what: str, region: Region, notes: dict[str, Any]) -> None:
+    ids = dropped["id"].astype(str).tolist()
+    lon, lat = dropped.geometry.x.to_numpy(), dropped.geometry.y.to_numpy()
+    where = f"lon {lon.min():.3f}–{lon.max():.3f}, lat {lat.min():.3f}–{lat.max():.3f}"
+    shown = ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+    beyond = (
+        f"more than {region.border_km:g} km outside the boundary" if what == "facilities" else "outside the boundary"
+    )
+    logger.warning(
+        "%s: %d %s lie %s (%s; ids %s): left out of this region's analysis",
+        label,
+        len(dropped),
+        what,
+        beyond,
+        where,
+        shown,
+    )
+    notes["left_out"] = {"count": len(dropped), "reason": beyond, "ids": ids[:100], "extent": where}

@@ -14,6 +14,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from coverage._errors import InputError
 from coverage.network.prepared import Network
@@ -80,6 +81,13 @@ class Analysis:
     attachments : dict
         How ``facilities``, ``villages`` and ``cells`` (the keys) were attached to the
         network, row for row, for later searches on the same points (e.g. siting).
+    outline : shapely geometry or None
+        The region's boundary (WGS84): its land area, for the plans' zone radii.
+    zones_level : str or None
+        What the admin units are (``county`` for a seed-region preset), when known.
+    notes : dict
+        What reading the inputs assumed and left out (kind mapping, facilities across
+        the border, points left out, stand-ins), as summary.json records it.
     """
 
     region: str
@@ -97,6 +105,9 @@ class Analysis:
     attribution: str
     inputs: dict[str, dict[str, str]] = field(default_factory=dict)
     attachments: dict[str, Attachment] = field(default_factory=dict, repr=False, compare=False)
+    outline: shapely.Geometry | None = field(default=None, repr=False, compare=False)
+    zones_level: str | None = None
+    notes: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def road_problems(self) -> gpd.GeoDataFrame:
         """Places in the road source to look at (dangling ends, near-miss junctions...), WGS84 points."""
@@ -158,6 +169,7 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
             "total": len(analysis.facilities),
             "by_kind": {str(k): int(v) for k, v in analysis.facilities["kind"].value_counts().items()},
             "off_network": int(analysis.facilities["off_network"].sum()),
+            "outside_boundary": int(analysis.facilities.get("outside_boundary", pd.Series(dtype=bool)).sum()),
         },
         "road_problems": {str(k): int(v) for k, v in analysis.network.problems["problem"].value_counts().items()},
         "villages": {
@@ -169,6 +181,7 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
         "thresholds": per_threshold,
         "zones": zone_table(analysis).to_dict(orient="records"),
         "inputs": analysis.inputs,
+        "notes": analysis.notes,
         "attribution": analysis.attribution,
     }
 

@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -20,9 +21,13 @@ import shapely
 from coverage._errors import InputError
 from coverage.analysis.demand import population_cells
 from coverage.analysis.isochrones import DEFAULT_BUFFER_M, facility_isochrones, isochrones, service_areas
-from coverage.analysis.places import read_facilities, read_villages, select_facilities
+from coverage.analysis.places import PlaceNotes, read_facilities, read_villages, region_around, select_facilities
+from coverage.analysis.places import Region as PlaceRegion
 from coverage.analysis.result import DEFAULT_MINUTES, Analysis, checked_thresholds, covered_column
 from coverage.analysis.zones import assign_zones, read_boundary, read_zones, urban_area_from_population
+from coverage.io.gis_roads import DEFAULT_ROAD_CLASS
+from coverage.io.kinds import DEFAULT_KIND_MAP, NO_KIND_MAP, KindMap, load_kind_map
+from coverage.io.points import PointColumns
 from coverage.io.regions import OSM_ATTRIBUTION, WORLDPOP_ATTRIBUTION, Region, default_region
 from coverage.network.prepared import Network, file_sha256
 from coverage.network.profiles import Profile, load_profile
@@ -68,13 +73,22 @@ def analyze(
     zones_name_column: str | None = None,
     zones_where: str | None = None,
     boundary: shapely.Geometry | str | os.PathLike[str] | None = None,
+    boundary_where: str | None = None,
+    border_km: float | None = None,
+    zones_level: str | None = None,
     profile: str | os.PathLike[str] | Profile = "car",
     direction: str = "to_facility",
     minutes: Sequence[float] = DEFAULT_MINUTES,
     kinds: Sequence[str] | None = None,
     ems: bool = False,
     datum: str = "wgs84",
+    facilities_datum: str | None = None,
+    villages_datum: str | None = None,
+    facility_columns: PointColumns | None = None,
+    village_columns: PointColumns | None = None,
+    kind_map: str | os.PathLike[str] | KindMap | None = DEFAULT_KIND_MAP,
     road_class_column: str | None = None,
+    default_road_class: str | None = DEFAULT_ROAD_CLASS,
     buffer_m: float = DEFAULT_BUFFER_M,
     per_facility_isochrones: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -107,7 +121,19 @@ def analyze(
     zones_where : str, optional
         pandas query selecting some of the zones, e.g. ``"admin_level == '8'"``.
     boundary : shapely geometry or path, optional
-        WGS84 polygon, or a polygon file, clipping roads, facilities, villages and cells.
+        WGS84 polygon, or a polygon file, of the region: villages and cells are taken
+        inside it; roads and facilities inside it plus ``border_km``.
+    boundary_where : str, optional
+        pandas query selecting the rows of a boundary file (e.g. ``"name == '东西湖区'"``);
+        several polygons left are joined, with a warning.
+    border_km : float, optional
+        Width of the border around the boundary whose roads and facilities count: a
+        hospital just across the border serves villages inside (its facilities are
+        flagged ``outside_boundary``). Default: the distance the profile's top speed
+        covers in the longest threshold, the farthest a facility can serve from.
+    zones_level : str, optional
+        What the zones are (``county``, ``township``...); ``county`` zones (as the
+        seed-region presets have) cannot stand in for township or subdistrict units.
     profile : str or Profile
         Speed profile name (``car``, ``ambulance``, ``walk``) or TOML path.
     direction : {"to_facility", "from_facility"}
@@ -121,8 +147,19 @@ def analyze(
         from the station.
     datum : {"wgs84", "gcj02", "bd09"}
         Datum of the user's facility and village files.
+    facilities_datum, villages_datum : str, optional
+        The datum of one of them, when the two differ (default: ``datum``).
+    facility_columns, village_columns : PointColumns, optional
+        Which columns of the files hold the coordinates, id, name, category and
+        population (default: found by their usual names).
+    kind_map : str, path, KindMap or None
+        How the facility file's categories become kinds: a shipped map (``zh``, the
+        default: Chinese category names; ``amap``: Amap exports), a TOML file, or
+        None / ``"none"`` to take the category column's values as they are.
     road_class_column : str, optional
         Road-class column when ``osm`` is a GIS lines file.
+    default_road_class : str or None
+        The class of a GIS road line whose class is blank or unknown (None refuses them).
     buffer_m : float
         Half-width of the corridor drawn around reached roads in isochrones.
     per_facility_isochrones : bool
@@ -150,7 +187,9 @@ def analyze(
             zones_where = region.zones_where
     osm = Path(osm)
     profile = profile if isinstance(profile, Profile) else load_profile(profile)
-    clip = read_boundary(boundary) if isinstance(boundary, str | os.PathLike) else boundary
+    clip = read_boundary(boundary, where=boundary_where) if isinstance(boundary, str | os.PathLike) else boundary
+    kinds_by = _kind_map(kind_map)
+    notes = PlaceNotes()
 
     step("zones")
     zone_frame = None
@@ -159,21 +198,33 @@ def analyze(
         if clip is None and region is not None:
             clip = zone_frame.geometry.union_all()
     urban_area = urban_area_from_population(population) if population is not None else None
+    area = region_around(clip, border_km=border_km, profile=profile, minutes=thresholds)
 
     step("road network")
     network = load_network(
         osm,
         profile=profile,
-        boundary=clip,
+        boundary=area.border_area,
         urban_area=urban_area,
         class_column=road_class_column,
+        default_class=default_road_class,
         cache_dir=cache_dir,
         use_cache=use_cache,
     )
+    _warn_defaulted_roads(network)
     extent = network.extent_lonlat()
 
     step("facilities")
-    facility_frame = read_facilities(facilities, osm=osm, boundary=clip, datum=datum, extent=extent)
+    facility_frame = read_facilities(
+        facilities,
+        osm=osm,
+        region=area,
+        datum=facilities_datum or datum,
+        extent=extent,
+        columns=facility_columns,
+        kind_map=kinds_by,
+        notes=notes,
+    )
     facility_frame = select_facilities(facility_frame, kinds=kinds, ems=ems)
     if facility_frame.empty:
         wanted = (
@@ -192,14 +243,26 @@ def analyze(
     cells = population_cells(population, boundary=clip) if population is not None else None
 
     step("villages")
-    village_frame = read_villages(villages, osm=osm, boundary=clip, datum=datum, extent=extent, cells=cells)
+    village_frame = read_villages(
+        villages,
+        osm=osm,
+        region=area,
+        datum=villages_datum or datum,
+        extent=extent,
+        cells=cells,
+        columns=village_columns,
+        notes=notes,
+    )
     village_frame["zone"] = assign_zones(village_frame, zone_frame).to_numpy()
     if cells is not None:
         cells["zone"] = assign_zones(cells, zone_frame).to_numpy()
 
     step("snapping")
     speed, tolerance = profile.access_speed_kph, profile.snap_tolerance_m
-    facility_att = attach_points(network, facility_frame, access_speed_kph=speed, tolerance_m=tolerance)
+    # a facility's leg to its road is its yard or driveway (driven by a vehicle profile); a place's is walked
+    facility_att = attach_points(
+        network, facility_frame, access_speed_kph=profile.facility_access_speed_kph, tolerance_m=tolerance
+    )
     village_att = attach_points(network, village_frame, access_speed_kph=speed, tolerance_m=tolerance)
     cell_att = (
         attach_points(network, cells, access_speed_kph=speed, tolerance_m=tolerance) if cells is not None else None
@@ -257,12 +320,46 @@ def analyze(
         zones=zone_frame,
         attribution=attribution,
         inputs=inputs,
+        outline=clip,
+        zones_level=zones_level,
+        notes=_notes(notes, area, facility_frame),
         attachments={
             name: att
             for name, att in (("facilities", facility_att), ("villages", village_att), ("cells", cell_att))
             if att is not None
         },
     )
+
+
+def _kind_map(kind_map: str | os.PathLike[str] | KindMap | None) -> KindMap | None:
+    if kind_map is None or isinstance(kind_map, KindMap):
+        return kind_map
+    if str(kind_map) == NO_KIND_MAP:
+        return None
+    return load_kind_map(kind_map)
+
+
+def _warn_defaulted_roads(network: Network) -> None:
+    """Repeat, on every run (the network may come from the cache), that some road classes were assumed."""
+    problems = network.problems
+    defaulted = problems[problems["problem"] == "default_road_class"]
+    if len(defaulted):
+        logger.warning(
+            "%s: road classes assumed for some lines (blank or unknown class): %s",
+            network.source,
+            "; ".join(defaulted["detail"].astype(str)),
+        )
+
+
+def _notes(notes: PlaceNotes, area: PlaceRegion, facilities: gpd.GeoDataFrame) -> dict[str, Any]:
+    """What the analysis assumed and left out, for summary.json."""
+    record: dict[str, Any] = {"facilities": notes.facilities, "villages": notes.villages}
+    if area.outline is not None:
+        record["boundary"] = {"border_km": round(area.border_km, 3)}
+    stand_in = facilities.attrs.get("stand_in")
+    if stand_in:
+        record["stand_in"] = stand_in
+    return record
 
 
 def _with_snapping(frame: gpd.GeoDataFrame, attachment: Attachment) -> gpd.GeoDataFrame:

@@ -162,9 +162,32 @@ def read_zone_classes(
     return frame.to_crs(4326).dissolve("zone_class", as_index=False)[["zone_class", "geometry"]]
 
 
-def read_boundary(path: str | os.PathLike[str], *, layer: str | None = None) -> shapely.Geometry:
-    """Read a polygon file as one WGS84 outline (the union of its polygons), to clip a region to."""
-    return read_polygons(path, layer=layer, what="boundary").to_crs(4326).geometry.union_all()
+def read_boundary(
+    path: str | os.PathLike[str], *, layer: str | None = None, where: str | None = None
+) -> shapely.Geometry:
+    """Read a polygon file as one WGS84 outline (the union of its polygons, or of those ``where`` selects).
+
+    A file of several polygons (13 districts of a city) is joined into one outline
+    with a warning naming them: select one with ``where`` (``--boundary-where``).
+    """
+    polygons = select_rows(read_polygons(path, layer=layer, what="boundary"), where, label=str(path), what="boundary")
+    if polygons.empty:
+        msg = f"{path}: no polygon matches --boundary-where {where!r}."
+        raise InputError(msg)
+    if len(polygons) > 1:
+        name = next((c for c in ("name", "NAME", "名称") if c in polygons), None)
+        names = ", ".join(polygons[name].astype(str).head(6)) if name else "unnamed"
+        more = f" and {len(polygons) - 6} more" if len(polygons) > 6 else ""
+        logger.warning(
+            "%s: %d boundary polygons (%s%s) are joined into one region; to analyse one of them, select it with "
+            "--boundary-where, e.g. \"%s == '...'\"",
+            Path(path).name,
+            len(polygons),
+            names,
+            more,
+            name or "name",
+        )
+    return polygons.to_crs(4326).geometry.union_all()
 
 
 def assign_zones(

@@ -265,8 +265,21 @@ def _rows(index: pd.Index, *, limit: int = 10) -> str:
     return shown + (f" and {len(index) - limit:,} more" if len(index) > limit else "")
 
 
-def _map_classes(values: pd.Series, table: RoadClasses, *, source: str, column: str) -> np.ndarray:
-    """OSM class of every row; InputError listing the unknown values with counts."""
+#: The class a road line gets when its class is blank or not known (``--default-road-class``).
+DEFAULT_ROAD_CLASS = "unclassified"
+
+
+def _map_classes(
+    values: pd.Series, table: RoadClasses, *, source: str, column: str, default_class: str | None
+) -> tuple[np.ndarray, dict[str, int]]:
+    """OSM class of every row, and the rows per unknown value (blank included) given ``default_class``.
+
+    Raises
+    ------
+    InputError
+        When no value at all is known, or when some are not and ``default_class`` is None;
+        the message lists the unknown values with their counts.
+    """
     unknown: Counter[str] = Counter()
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=False)
     mapped = [table.highway_of(value) for value in uniques]
@@ -274,13 +287,20 @@ def _map_classes(values: pd.Series, table: RoadClasses, *, source: str, column: 
         if mapped[code] is None:
             shown = _normalise(value)
             unknown[shown if shown else "(blank)"] += int((codes == code).sum())
-    if unknown:
-        listed = ", ".join(f"{value!r} ({count:,} lines)" for value, count in unknown.most_common())
+    known_rows = len(values) - sum(unknown.values())
+    if unknown and (default_class is None or known_rows == 0):
+        listed = ", ".join(f"{value!r} ({count:,} lines)" for value, count in unknown.most_common(12))
         accepted = ", ".join(sorted(table.classes))
         patterns = ", ".join(pattern.pattern for pattern, _ in table.route_numbers)
         example = next(iter(unknown))
+        none_known = (
+            f"none of its {len(values):,} lines has a road class this tool knows, so the layer cannot be used "
+            f"as a network (is {column!r} the class column?). "
+            if known_rows == 0
+            else ""
+        )
         msg = (
-            f"{source}, column {column!r}: {len(unknown)} road-class values are not known: {listed}. "
+            f"{source}, column {column!r}: {none_known}{len(unknown)} road-class values are not known: {listed}. "
             f"Known: OSM highway classes ({', '.join(sorted(KNOWN_HIGHWAY_CLASSES))}); "
             f"the names in {table.source} ({accepted}); and route numbers matching {patterns}. "
             f"To add a name, copy data/road_classes.toml, add a line such as "
@@ -288,7 +308,10 @@ def _map_classes(values: pd.Series, table: RoadClasses, *, source: str, column: 
             f"class_map=...; or pass a dict such as class_map={{{'' if example == '(blank)' else example!r}: 'track'}}."
         )
         raise InputError(msg)
-    return np.asarray(mapped, dtype=object)[codes]
+    if unknown:
+        _check_highway(default_class, where=f"default road class for {source}")
+        mapped = [default_class if m is None else m for m in mapped]
+    return np.asarray(mapped, dtype=object)[codes], dict(unknown.most_common())
 
 
 def _parse_oneway(values: pd.Series, *, source: str, column: str) -> np.ndarray:
@@ -359,6 +382,7 @@ def roads_from_lines(
     near_miss_m: float = 10.0,
     boundary: shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     encoding: str | None = None,
+    default_class: str | None = DEFAULT_ROAD_CLASS,
 ) -> Roads:
     """Read a GIS road-lines file into a :class:`~coverage.io.roads.Roads` table.
 
@@ -391,6 +415,11 @@ def roads_from_lines(
     encoding : str, optional
         Text encoding of a Shapefile without a ``.cpg`` file (often ``"GBK"`` for
         files from Chinese offices).
+    default_class : str or None
+        OSM class given to lines whose class is blank or not known (``unclassified``:
+        a minor public road), with a warning counting them and their length and one
+        ``default_road_class`` problem per value; None refuses such a layer. A layer
+        with no known class at all is always refused.
 
     Returns
     -------
@@ -430,7 +459,9 @@ def roads_from_lines(
         raise InputError(msg)
     frame = _drop_empty(frame, source)
     _check_line_types(frame, source)
-    highway = _map_classes(frame[class_column], _class_table(class_map), source=source, column=class_column)
+    highway, defaulted = _map_classes(
+        frame[class_column], _class_table(class_map), source=source, column=class_column, default_class=default_class
+    )
     attributes = pd.DataFrame(
         {
             "fid": frame.index.to_numpy(),
@@ -463,7 +494,7 @@ def roads_from_lines(
     parts, row = shapely.get_parts(projected, return_index=True)
     attributes = attributes.iloc[row].reset_index(drop=True)
 
-    problems: list[dict[str, object]] = []
+    problems = _defaulted_problems(frame, class_column, defaulted, default_class, source=source, utm=utm)
     zero = shapely.length(parts) == 0
     for i in np.flatnonzero(zero):
         problems.append(
@@ -513,6 +544,49 @@ def roads_from_lines(
         counts or "none",
     )
     return make_roads(nodes, edges, source=source, problems=problem_frame)
+
+
+def _defaulted_problems(
+    frame: gpd.GeoDataFrame,
+    class_column: str,
+    defaulted: dict[str, int],
+    default_class: str | None,
+    *,
+    source: str,
+    utm: object,
+) -> list[dict[str, object]]:
+    """One ``default_road_class`` problem per unknown class value, at its longest line; a warning with the totals."""
+    if not defaulted:
+        return []
+    values = frame[class_column].astype(object).map(_normalise).replace("", "(blank)")
+    projected = frame.geometry.to_crs(utm)
+    lengths = projected.length
+    problems: list[dict[str, object]] = []
+    for value, count in defaulted.items():
+        rows = values == value
+        longest = lengths[rows].idxmax()
+        problems.append(
+            {
+                "problem": "default_road_class",
+                "detail": f"{count:,} lines ({lengths[rows].sum() / 1000:,.1f} km) with class {value!r} in column "
+                f"{class_column!r} were read as {default_class!r}",
+                "geometry": shapely.line_interpolate_point(shapely.force_2d(projected[longest]), 0.5, normalized=True),
+            }
+        )
+    total = sum(defaulted.values())
+    km = float(lengths[values.isin(list(defaulted))].sum()) / 1000
+    logger.warning(
+        "%s: %d of %d road lines (%.1f km) have a blank or unknown class in column %r (%s) and are read as %r "
+        "(--default-road-class); listed in the road_problems layer",
+        source,
+        total,
+        len(frame),
+        km,
+        class_column,
+        ", ".join(f"{v!r} {c}" for v, c in list(defaulted.items())[:6]),
+        default_class,
+    )
+    return problems
 
 
 def _problem_detail(kind: str, fids: np.ndarray, line: int, other: int, distance_m: float, tolerance_m: float) -> str:

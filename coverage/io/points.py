@@ -16,7 +16,8 @@ from __future__ import annotations
 import io
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -43,10 +44,56 @@ ID_NAMES = ("id", "code", "编码", "编号")
 #: Text encodings tried in turn when none is given; gb18030 is a superset of GBK/GB2312.
 ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
 
+#: The keyword arguments messages mention, and how the library names them by default.
+OPTION_KEYS = ("lon_column", "lat_column", "id_column", "crs", "layer", "encoding")
+
 _SEPARATORS = (",", "\t", ";", "|")
 _MAX_LISTED = 5
 _LINE_TYPES = (shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING, shapely.GeometryType.LINEARRING)
 _WGS84 = CRS.from_epsg(4326)
+
+
+@dataclass(frozen=True)
+class PointColumns:
+    """Which columns of a point file hold what; None: found by their usual names.
+
+    Attributes
+    ----------
+    lon, lat : str or None
+        Coordinate columns of a text table: longitude/latitude, or projected x/y
+        with ``crs``.
+    crs : str or None
+        CRS of projected x/y columns (e.g. ``"EPSG:4547"``).
+    id, name, kind, population : str or None
+        The id, name, category and population columns.
+    layer : str or None
+        Layer of a multi-layer file.
+    options : mapping
+        How messages name each of these (``{"lon_column": "--facilities-lon-column"}``).
+    """
+
+    lon: str | None = None
+    lat: str | None = None
+    crs: str | None = None
+    id: str | None = None
+    name: str | None = None
+    kind: str | None = None
+    population: str | None = None
+    layer: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+def name_options(message: str, options: Mapping[str, str] | None) -> str:
+    """``message`` with the library's argument names (``lon_column=...``) replaced by the caller's.
+
+    The command line passes ``{"lon_column": "--facilities-lon-column", ...}`` so
+    that an error names the option a planner types, not a library argument.
+    """
+    if not options:
+        return message
+    for key, name in options.items():
+        message = message.replace(f"given as {key}=...", f"given as {name}").replace(f"{key}=...", name)
+    return message
 
 
 def _list_items(items: Sequence[str], *, max_listed: int = _MAX_LISTED) -> str:
@@ -180,7 +227,7 @@ def _coordinate_columns(
     found = ", ".join(repr(str(c)) for c in columns)
     for wanted, axis in ((lon_column, "lon"), (lat_column, "lat")):
         if wanted is not None and wanted not in columns:
-            msg = f"{label} has no column {wanted!r} (given as {axis}_column); its columns are {found}."
+            msg = f"{label} has no column {wanted!r} (given as {axis}_column=...); its columns are {found}."
             raise InputError(msg)
     lon = _find_column(columns, lon_column, LON_NAMES)
     lat = _find_column(columns, lat_column, LAT_NAMES)
@@ -278,6 +325,7 @@ def _points_from_table(
         table = table.rename(columns={"geometry": "geometry_original"})
         logger.warning("%s: the file's own 'geometry' column is kept as 'geometry_original'", label)
     points = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(lon, lat), crs=crs or _WGS84)
+    points.attrs["coordinate_columns"] = (lon_col, lat_col)
     return points, row_numbers, "row"
 
 
@@ -433,7 +481,7 @@ def _assign_ids(
     columns = [str(c) for c in points.columns if c != points.geometry.name]
     if id_column is not None and id_column not in columns:
         listed = ", ".join(repr(c) for c in columns)
-        msg = f"{label} has no column {id_column!r} (given as id_column); its columns are {listed}."
+        msg = f"{label} has no column {id_column!r} (given as id_column=...); its columns are {listed}."
         raise InputError(msg)
     source = _find_column(columns, id_column, ID_NAMES)
     points = points.copy()
@@ -488,6 +536,7 @@ def read_points(
     encoding: str | None = None,
     crs: str | int | CRS | None = None,
     what: str = "points",
+    options: Mapping[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read facilities, villages or other points from a CSV, GeoJSON, GeoPackage or Shapefile.
 
@@ -521,6 +570,9 @@ def read_points(
         file declares itself takes precedence (with a warning).
     what : str, default "points"
         What the file holds (``"facilities"``, ``"villages"``), for messages.
+    options : mapping, optional
+        How the caller names the arguments in messages, e.g.
+        ``{"lon_column": "--facilities-lon-column"}`` (see :func:`name_options`).
 
     Returns
     -------
@@ -540,7 +592,36 @@ def read_points(
         missing or duplicated; features are lines; a GIS file has no CRS; or the
         datum is unknown. The message names the file, the rows and the columns.
     """
-    path = Path(path)
+    try:
+        return _read_points(
+            Path(path),
+            layer=layer,
+            datum=datum,
+            id_column=id_column,
+            lon_column=lon_column,
+            lat_column=lat_column,
+            encoding=encoding,
+            crs=crs,
+            what=what,
+        )
+    except InputError as error:
+        if not options:
+            raise
+        raise InputError(name_options(str(error), options)) from error
+
+
+def _read_points(
+    path: Path,
+    *,
+    layer: str | None,
+    datum: str,
+    id_column: str | None,
+    lon_column: str | None,
+    lat_column: str | None,
+    encoding: str | None,
+    crs: str | int | CRS | None,
+    what: str,
+) -> gpd.GeoDataFrame:
     label = f"{what} file {path}"
     key = check_datum(datum, source=label)
     _check_path(path, what)
@@ -552,10 +633,14 @@ def read_points(
             table, lon_column=lon_column, lat_column=lat_column, id_column=id_column, crs=assumed_crs, label=label
         )
         detail = f"encoding {used}, "
-        if assumed_crs is not None and not assumed_crs.equals(_WGS84, ignore_axis_order=True):
+        projected = assumed_crs is not None and not assumed_crs.equals(_WGS84, ignore_axis_order=True)
+        if projected:
             points = points.to_crs(_WGS84)
             xy = shapely.get_coordinates(points.geometry.values)
             _check_ranges(xy[:, 0], xy[:, 1], row_numbers, label, row_word)
+        tag = _crs_tag(assumed_crs) if projected else (key if key != "wgs84" else None)
+        if tag is not None:
+            points = _tag_coordinate_columns(points, tag, label)
     else:
         points, row_numbers, row_word = _read_layer(
             path,
@@ -587,14 +672,28 @@ def read_points(
     return points
 
 
-def check_points_in_extent(
+def _crs_tag(crs: CRS | None) -> str:
+    epsg = crs.to_epsg() if crs is not None else None
+    return f"epsg{epsg}" if epsg else "projected"
+
+
+def _tag_coordinate_columns(points: gpd.GeoDataFrame, tag: str, label: str) -> gpd.GeoDataFrame:
+    """Rename the coordinate columns read from a table so that their names say their datum or CRS."""
+    used = points.attrs.get("coordinate_columns", ())
+    renames = {column: f"{column}_{tag}" for column in used if tag.lower() not in str(column).lower()}
+    if renames:
+        logger.info("%s: coordinate columns %s renamed to say they are %s", label, ", ".join(renames), tag)
+    return points.rename(columns=renames)
+
+
+def outside_extent(
     points: gpd.GeoDataFrame,
     extent: tuple[float, float, float, float],
     *,
     source: str,
     tolerance_deg: float = 0.1,
-) -> None:
-    """Check that points lie within the road network's extent.
+) -> np.ndarray:
+    """Which points lie outside the road network's extent (plus a margin).
 
     Parameters
     ----------
@@ -609,11 +708,16 @@ def check_points_in_extent(
         Margin around the extent, in degrees (0.1° is about 11 km), within which
         points still count as inside.
 
+    Returns
+    -------
+    numpy.ndarray
+        True for the points outside.
+
     Raises
     ------
     InputError
-        When points are outside the extent plus margin; the message says when
-        swapping longitude and latitude would put them inside.
+        When swapping longitude and latitude would put every point outside inside
+        the extent: the file's coordinate columns are swapped.
     """
     if len(extent) != 4:
         msg = f"extent must be (lon_min, lat_min, lon_max, lat_max), got {extent!r}."
@@ -623,7 +727,7 @@ def check_points_in_extent(
         msg = f"extent {extent!r} is not (lon_min, lat_min, lon_max, lat_max) with min <= max."
         raise InputError(msg)
     if len(points) == 0:
-        return
+        return np.zeros(0, dtype=bool)
     if points.crs is not None and not CRS.from_user_input(points.crs).equals(_WGS84, ignore_axis_order=True):
         points = points.to_crs(_WGS84)
     xy = shapely.get_coordinates(points.geometry.representative_point().values)
@@ -638,27 +742,68 @@ def check_points_in_extent(
         )
 
     outside = ~inside(lon, lat)
+    if outside.any() and inside(lat[outside], lon[outside]).all():
+        where = np.flatnonzero(outside)
+        ids = _point_ids(points)
+        first = where[0]
+        msg = (
+            f"longitude and latitude look swapped in {source}, rows with id {_list_items([ids[i] for i in where])}: "
+            f"e.g. id {ids[first]} has longitude {lon[first]:.6f} and latitude {lat[first]:.6f}, but the road "
+            f"network covers {_box(extent, tolerance_deg)}. Swap the two columns (or pass lon_column=... and "
+            "lat_column=...) and run again."
+        )
+        raise InputError(msg)
+    return np.asarray(outside)
+
+
+def _point_ids(points: gpd.GeoDataFrame) -> list[str]:
+    return [str(v) for v in (points["id"] if "id" in points else range(1, len(points) + 1))]
+
+
+def _box(extent: tuple[float, float, float, float], tolerance_deg: float) -> str:
+    lon_min, lat_min, lon_max, lat_max = extent
+    return f"lon {lon_min:.4f} to {lon_max:.4f}, lat {lat_min:.4f} to {lat_max:.4f}, with a {tolerance_deg:g}° margin"
+
+
+def check_points_in_extent(
+    points: gpd.GeoDataFrame,
+    extent: tuple[float, float, float, float],
+    *,
+    source: str,
+    tolerance_deg: float = 0.1,
+) -> None:
+    """Raise unless every point lies within the road network's extent (see :func:`outside_extent`).
+
+    Raises
+    ------
+    InputError
+        When points are outside the extent plus margin; the message says when
+        swapping longitude and latitude would put them inside.
+    """
+    outside = outside_extent(points, extent, source=source, tolerance_deg=tolerance_deg)
     if not outside.any():
         return
     where = np.flatnonzero(outside)
-    ids = points["id"].astype(str).to_numpy() if "id" in points else np.arange(1, len(points) + 1).astype(str)
-    listed = _list_items([str(ids[i]) for i in where])
-    box = f"lon {lon_min:.4f} to {lon_max:.4f}, lat {lat_min:.4f} to {lat_max:.4f}, with a {tolerance_deg:g}° margin"
-    first = where[0]
-    if inside(lat[outside], lon[outside]).all():
-        msg = (
-            f"longitude and latitude look swapped in {source}, rows with id {listed}: e.g. id {ids[first]} has "
-            f"longitude {lon[first]:.6f} and latitude {lat[first]:.6f}, but the road network covers {box}. "
-            "Swap the two columns (or pass lon_column=... and lat_column=...) and run again."
-        )
-        raise InputError(msg)
-    examples = [f"id {ids[i]} at ({lon[i]:.5f}, {lat[i]:.5f})" for i in where]
+    xy = shapely.get_coordinates(points.to_crs(_WGS84).geometry.representative_point().values)
+    ids = _point_ids(points)
+    examples = [f"id {ids[i]} at ({xy[i, 0]:.5f}, {xy[i, 1]:.5f})" for i in where]
     msg = (
-        f"{len(where):,} of {len(points):,} points in {source} are outside the road network ({box}); "
-        f"{_list_items(examples)}. Check that the file and the road network cover the same area, that the "
-        "coordinates are longitude/latitude degrees, or use a larger road extract."
+        f"{len(where):,} of {len(points):,} points in {source} are outside the road network "
+        f"({_box(extent, tolerance_deg)}); {_list_items(examples)}. Check that the file and the road network cover "
+        "the same area, that the coordinates are longitude/latitude degrees, or use a larger road extract."
     )
     raise InputError(msg)
 
 
-__all__ = ["DATUMS", "ENCODINGS", "ID_NAMES", "LAT_NAMES", "LON_NAMES", "check_points_in_extent", "read_points"]
+__all__ = [
+    "DATUMS",
+    "ENCODINGS",
+    "ID_NAMES",
+    "LAT_NAMES",
+    "LON_NAMES",
+    "PointColumns",
+    "check_points_in_extent",
+    "name_options",
+    "outside_extent",
+    "read_points",
+]

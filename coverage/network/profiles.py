@@ -120,12 +120,15 @@ _TOP_LEVEL_KEYS: dict[str, str] = {
     "honour_maxspeed": "true or false",
     "maxspeed_factor": "a number above 0 and at most 3",
     "access_speed_kph": f"a number above 0 and at most {MAX_PROFILE_SPEED_KPH:g}",
+    "facility_access_speed_kph": f"a number above 0 and at most {MAX_PROFILE_SPEED_KPH:g} (optional)",
     "snap_tolerance_m": "a number above 0 and at most 100000",
     "closed_access": 'a list of OSM access values, e.g. ["no", "private"]',
     "urban_kph": "a table of highway class = km/h, with a source string",
     "rural_kph": "a table of highway class = km/h, with a source string",
 }
 _MODES = ("drive", "walk")
+#: Keys a profile may leave out (older copies of the shipped profiles lack them).
+_OPTIONAL_KEYS = frozenset({"facility_access_speed_kph"})
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,11 @@ class Profile:
         Multiplier on a parsed ``maxspeed`` before it caps the class speed: 1.0 for a
         car (it may not exceed the limit), above 1 for vehicles exempt from limits.
     access_speed_kph : float
-        Speed of the off-road leg from a point to the road it snaps to.
+        Speed of the off-road leg between a village, a cell or a patient and the road it
+        snaps to (on foot for the drive profiles).
+    facility_access_speed_kph : float
+        Speed of the leg between a facility and its road: a yard or driveway, driven
+        by a vehicle profile (an ambulance leaves its station by car, not on foot).
     snap_tolerance_m : float
         Points farther than this from any usable road are flagged ``off_network``.
     urban_kph, rural_kph : Mapping[str, float]
@@ -179,6 +186,17 @@ class Profile:
     sha256: str
     urban_source: str = ""
     rural_source: str = ""
+    facility_access_speed_kph: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.facility_access_speed_kph <= 0:
+            # profiles written before the key existed: the facility's leg at the places' speed
+            object.__setattr__(self, "facility_access_speed_kph", self.access_speed_kph)
+
+    @property
+    def top_speed_kph(self) -> float:
+        """The highest class speed of the profile, urban or rural."""
+        return max([*self.urban_kph.values(), *self.rural_kph.values()], default=0.0)
 
     def __hash__(self) -> int:
         return hash((self.name, self.fingerprint))
@@ -204,6 +222,7 @@ class Profile:
             "honour_maxspeed": self.honour_maxspeed,
             "maxspeed_factor": self.maxspeed_factor,
             "access_speed_kph": self.access_speed_kph,
+            "facility_access_speed_kph": self.facility_access_speed_kph,
             "snap_tolerance_m": self.snap_tolerance_m,
             "urban_kph": dict(self.urban_kph),
             "rural_kph": dict(self.rural_kph),
@@ -551,7 +570,7 @@ def _profile_from_dict(data: dict[str, Any], *, path: Path, sha256: str) -> Prof
         hint = did_you_mean(key, _TOP_LEVEL_KEYS)
         msg = f"{path}: unknown key {key!r}{hint}. Allowed keys: {', '.join(_TOP_LEVEL_KEYS)}."
         raise ConfigError(msg)
-    missing = [key for key in _TOP_LEVEL_KEYS if key not in data]
+    missing = [key for key in _TOP_LEVEL_KEYS if key not in data and key not in _OPTIONAL_KEYS]
     if missing:
         key = missing[0]
         msg = (
@@ -571,6 +590,11 @@ def _profile_from_dict(data: dict[str, Any], *, path: Path, sha256: str) -> Prof
     maxspeed_factor = _number(data["maxspeed_factor"], "maxspeed_factor", path, upper=3.0)
     access_speed_kph = _number(data["access_speed_kph"], "access_speed_kph", path, upper=MAX_PROFILE_SPEED_KPH)
     snap_tolerance_m = _number(data["snap_tolerance_m"], "snap_tolerance_m", path, upper=100_000.0)
+    facility_access_speed_kph = (
+        _number(data["facility_access_speed_kph"], "facility_access_speed_kph", path, upper=MAX_PROFILE_SPEED_KPH)
+        if "facility_access_speed_kph" in data
+        else access_speed_kph
+    )
     closed_access = _access_list(data["closed_access"], path)
     urban_kph, urban_source = _speed_table(data["urban_kph"], "urban_kph", path)
     rural_kph, rural_source = _speed_table(data["rural_kph"], "rural_kph", path)
@@ -609,6 +633,7 @@ def _profile_from_dict(data: dict[str, Any], *, path: Path, sha256: str) -> Prof
         sha256=sha256,
         urban_source=urban_source,
         rural_source=rural_source,
+        facility_access_speed_kph=facility_access_speed_kph,
     )
 
 

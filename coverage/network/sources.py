@@ -15,6 +15,7 @@ from pathlib import Path
 import shapely
 
 from coverage._errors import InputError
+from coverage.io.gis_roads import DEFAULT_ROAD_CLASS
 from coverage.io.osm import OSM_SUFFIXES, roads_from_osm
 from coverage.io.roads import Roads
 from coverage.network.prepared import (
@@ -39,6 +40,7 @@ def read_roads(
     boundary: shapely.Geometry | None = None,
     class_column: str | None = None,
     layer: str | None = None,
+    default_class: str | None = DEFAULT_ROAD_CLASS,
 ) -> Roads:
     """Read roads from an OSM extract, an osmnx GraphML file or a GIS lines file.
 
@@ -52,6 +54,9 @@ def read_roads(
         For a GIS lines file: the column with the road class (required there).
     layer : str, optional
         For a GIS lines file with several layers.
+    default_class : str or None
+        For a GIS lines file: the class of lines whose class is blank or unknown
+        (None refuses them).
     """
     name = Path(path).name.lower()
     if name.endswith(OSM_SUFFIXES):
@@ -66,7 +71,9 @@ def read_roads(
             raise InputError(msg)
         from coverage.io.gis_roads import roads_from_lines
 
-        return roads_from_lines(path, layer=layer, class_column=class_column, boundary=boundary)
+        return roads_from_lines(
+            path, layer=layer, class_column=class_column, boundary=boundary, default_class=default_class
+        )
     msg = (
         f"{path}: unknown road network format. Give an OSM extract ({', '.join(OSM_SUFFIXES)}), "
         f"an osmnx .graphml file, or a GIS lines file ({', '.join(LINE_SUFFIXES)})."
@@ -82,6 +89,7 @@ def load_network(
     urban_area: shapely.Geometry | None = None,
     class_column: str | None = None,
     layer: str | None = None,
+    default_class: str | None = DEFAULT_ROAD_CLASS,
     cache_dir: str | os.PathLike[str] | None = None,
     use_cache: bool = True,
 ) -> Network:
@@ -106,6 +114,7 @@ def load_network(
         shapely.to_wkb(urban_area, hex=True) if urban_area is not None else "",
         str(class_column),
         str(layer),
+        str(default_class),
     )
     cache_file = Path(cache_dir or default_cache_dir()) / f"{path.name}.{profile.name}.{key}.npz"
     if use_cache and cache_file.exists():
@@ -116,7 +125,7 @@ def load_network(
         else:
             logger.info("loaded cached %r from %s", network, cache_file)
             return network
-    roads = read_roads(path, boundary=boundary, class_column=class_column, layer=layer)
+    roads = read_roads(path, boundary=boundary, class_column=class_column, layer=layer, default_class=default_class)
     network = prepare_network(roads, profile, urban_area=urban_area)
     if use_cache:
         try:

@@ -161,7 +161,8 @@ def _prepare_candidates(
 ) -> tuple[gpd.GeoDataFrame, Attachment, np.ndarray, dict[str, int]]:
     """Kept candidates and existing facilities, their attachment, the existing flags and the drop counts."""
     network, profile = analysis.network, analysis.profile
-    speed, tolerance = profile.access_speed_kph, profile.snap_tolerance_m
+    # candidates and existing facilities are stations: their leg to the road is driven
+    speed, tolerance = profile.facility_access_speed_kph, profile.snap_tolerance_m
     if any(column not in candidates for column in CANDIDATE_COLUMNS):
         candidates = candidates_from(
             candidates, network=network, kind="file", access_speed_kph=speed, tolerance_m=tolerance
@@ -345,7 +346,7 @@ def default_candidates(
         network=analysis.network,
         kind="village",
         exclude=exclude,
-        access_speed_kph=profile.access_speed_kph,
+        access_speed_kph=profile.facility_access_speed_kph,
         tolerance_m=profile.snap_tolerance_m,
     )
     return combine_candidates(roads, villages)
@@ -775,7 +776,7 @@ def site(
                 network=analysis.network,
                 kind="file",
                 exclude=exclude,
-                access_speed_kph=profile.access_speed_kph,
+                access_speed_kph=profile.facility_access_speed_kph,
                 tolerance_m=profile.snap_tolerance_m,
             )
         matrix = coverage_matrix(

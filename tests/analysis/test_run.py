@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from coverage._errors import InputError
 from coverage.analysis.result import covered_column
@@ -164,7 +167,10 @@ def test_villages_from_a_user_file_with_population(tmp_path, mwali_boundary, mwa
     )
     assert (result.villages["population_source"] == "stated").all()
     assert result.villages["population"].tolist() == villages["人口"].tolist()
-    assert result.villages["name"].tolist() == villages["村名"].tolist()
+    # a village with no name in the file is shown by its id
+    named = villages["村名"].where(villages["村名"].str.strip() != "", villages["id"])
+    assert result.villages["name"].tolist() == named.tolist()
+    assert (villages["村名"] == "").any()
 
 
 def test_in_memory_facilities_are_checked_like_files(tmp_path, mwali_boundary, mwali_facilities):
@@ -179,8 +185,48 @@ def test_in_memory_facilities_are_checked_like_files(tmp_path, mwali_boundary, m
             cache_dir=tmp_path,
         )
     far = mwali_facilities.assign(geometry=mwali_facilities.geometry.translate(xoff=3.0))
-    with pytest.raises(InputError, match="outside the road network"):
+    with pytest.raises(InputError, match="nothing to measure travel times to"):
         analyze(COMOROS_PBF, boundary=mwali_boundary, facilities=far, cache_dir=tmp_path)
+
+
+def test_facilities_across_the_border_serve_the_region_and_far_ones_are_left_out(
+    tmp_path, caplog, mwali_boundary, mwali_facilities
+):
+    """A facility just outside the boundary counts (flagged); one beyond the border is left out, said and recorded."""
+    facilities = mwali_facilities.drop(columns=["osm_tags"]).reset_index(drop=True)
+    outline = gpd.GeoSeries([mwali_boundary], crs=4326)
+    utm = outline.estimate_utm_crs()
+    # move one facility 2 km off the coast (outside the island, inside a 5 km border), one 40 km away
+    projected = facilities.geometry.to_crs(utm)
+    coast = outline.to_crs(utm).boundary.iloc[0]
+    near = coast.interpolate(coast.project(projected.iloc[0]))
+    centre = outline.to_crs(utm).centroid.iloc[0]
+    step = np.array([near.x - centre.x, near.y - centre.y])
+    step /= np.hypot(*step)
+    moved = projected.copy()
+    moved.iloc[0] = shapely.Point(near.x + 2000 * step[0], near.y + 2000 * step[1])
+    moved.iloc[1] = shapely.Point(near.x + 40_000 * step[0], near.y + 40_000 * step[1])
+    facilities = facilities.set_geometry(moved.to_crs(4326))
+    with caplog.at_level(logging.WARNING, logger="coverage"):
+        result = analyze(
+            COMOROS_PBF,
+            boundary=mwali_boundary,
+            facilities=facilities,
+            border_km=5,
+            per_facility_isochrones=False,
+            cache_dir=tmp_path,
+        )
+    kept = result.facilities.set_index("id")
+    assert facilities["id"].iloc[1] not in kept.index
+    assert len(kept) == len(facilities) - 1
+    assert bool(kept.loc[facilities["id"].iloc[0], "outside_boundary"])
+    assert int(kept["outside_boundary"].sum()) == 1
+    assert "1 facilities lie more than 5 km outside the boundary" in caplog.text
+    notes = result.summary()["notes"]["facilities"]
+    assert notes["left_out"]["count"] == 1
+    assert notes["left_out"]["ids"] == [facilities["id"].iloc[1]]
+    assert notes["outside_boundary"] == 1
+    assert result.summary()["facilities"]["outside_boundary"] == 1
 
 
 def test_an_analysis_pickles_for_dask(mwali_run):

@@ -223,11 +223,39 @@ def test_speed_column(tmp_path):
         _read(bad, speed_column="speed")
 
 
+def test_blank_and_unknown_classes_take_the_default_class_with_a_warning(tmp_path, caplog):
+    lines = [[(0, 100 * i), (50, 100 * i)] for i in range(5)]
+    path = _write(tmp_path, lines, classes=["县道", "机场路", "机场路", None, "G318"])
+    with caplog.at_level(logging.WARNING, logger="coverage.io.gis_roads"):
+        roads = _read(path)
+    assert sorted(roads.edges["highway"]) == ["secondary", "trunk", "unclassified", "unclassified", "unclassified"]
+    assert "3 of 5 road lines (0.1 km) have a blank or unknown class" in caplog.text
+    defaulted = roads.problems[roads.problems["problem"] == "default_road_class"]
+    assert sorted(defaulted["detail"]) == [
+        "1 lines (0.1 km) with class '(blank)' in column 'class' were read as 'unclassified'",
+        "2 lines (0.1 km) with class '机场路' in column 'class' were read as 'unclassified'",
+    ]
+    assert sorted(_read(path, default_class="track").edges["highway"]) == [
+        "secondary",
+        "track",
+        "track",
+        "track",
+        "trunk",
+    ]
+
+
+def test_a_layer_with_no_known_class_is_refused(tmp_path):
+    lines = [[(0, 100 * i), (50, 100 * i)] for i in range(3)]
+    path = _write(tmp_path, lines, classes=["机场路", None, "x"])
+    with pytest.raises(InputError, match="none of its 3 lines has a road class this tool knows"):
+        _read(path)
+
+
 def test_unknown_classes_are_listed_with_counts(tmp_path):
     lines = [[(0, 100 * i), (50, 100 * i)] for i in range(5)]
     path = _write(tmp_path, lines, classes=["县道", "机场路", "机场路", None, "G318"])
     with pytest.raises(InputError) as error:
-        _read(path)
+        _read(path, default_class=None)
     message = str(error.value)
     assert "'机场路' (2 lines)" in message
     assert "'(blank)' (1 lines)" in message

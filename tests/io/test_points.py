@@ -220,7 +220,7 @@ def test_gcj02_csv_is_converted_to_wgs84_like_the_real_boundary_pair(tmp_path):
     points = read_points(path, datum="gcj02")
     assert np.abs(_xy(points) - wgs).max() <= 0.5e-7 + 1e-12
     # The file's own columns keep the numbers as written.
-    assert np.allclose(points["经度"], gcj[:, 0])
+    assert np.allclose(points["经度_gcj02"], gcj[:, 0])  # the file's coordinates, named by their datum
     bd_lon, bd_lat = gcj02_to_bd09(gcj[:, 0], gcj[:, 1])
     table["经度"], table["纬度"] = bd_lon, bd_lat
     table.to_csv(path, index=False)
@@ -317,7 +317,7 @@ def test_no_coordinate_columns_lists_what_was_found_and_accepted(tmp_path):
     assert "纬度" in message
     assert "longitude" in message
     assert "lon_column=" in message
-    with pytest.raises(InputError, match=r"no column 'east' \(given as lon_column\)"):
+    with pytest.raises(InputError, match=r"no column 'east' \(given as lon_column=...\)"):
         read_points(CSV, lon_column="east")
 
 
@@ -369,7 +369,7 @@ def test_projected_csv_read_with_a_crs(tmp_path, hospitals):
     table.to_csv(path, index=False)
     points = read_points(path, crs="EPSG:32738")
     assert np.allclose(_xy(points), hospitals[["lon", "lat"]].to_numpy(), atol=1e-8)
-    assert points["X"].iloc[0] == pytest.approx(utm.geometry.x.iloc[0])
+    assert points["X_epsg32738"].iloc[0] == pytest.approx(utm.geometry.x.iloc[0])  # metres, named by their CRS
     with pytest.raises(InputError, match="crs='EPSG:99999'"):
         read_points(path, crs="EPSG:99999")
 

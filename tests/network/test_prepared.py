@@ -525,7 +525,11 @@ def test_read_roads_picks_the_reader(monkeypatch):
     read_roads(INPUT / "FOMBONI_ROADS.GPKG", class_column="道路等级", layer="roads", boundary=box)
     assert calls == [
         ("graphml", "fomboni.graphml"),
-        ("lines", "FOMBONI_ROADS.GPKG", {"layer": "roads", "class_column": "道路等级", "boundary": box}),
+        (
+            "lines",
+            "FOMBONI_ROADS.GPKG",
+            {"layer": "roads", "class_column": "道路等级", "boundary": box, "default_class": "unclassified"},
+        ),
     ]
 
 
