@@ -95,8 +95,7 @@ def select_facilities(facilities: gpd.GeoDataFrame, *, kinds: Sequence[str] | No
 
     Plans site EMS stations at medical institutions ("依托医疗机构设置急救站点"), so when a
     region has no ambulance station the hospitals serve as EMS bases. That is a
-    stand-in: the frame's ``attrs["stand_in"]`` then says so, and the standards never
-    pass a target on it.
+    stand-in: the analysis' notes say so, and the standards never pass a target on it.
     """
     if ems:
         stations = facilities[facilities["kind"] == "ems"]
@@ -108,9 +107,7 @@ def select_facilities(facilities: gpd.GeoDataFrame, *, kinds: Sequence[str] | No
             "targets measured on them are reported as 'assumed', never as met",
             hospitals,
         )
-        selected = facilities[facilities["kind"] == "hospital"].reset_index(drop=True)
-        selected.attrs["stand_in"] = {"for": "ems", "by": "hospital", "count": hospitals}
-        return selected
+        return facilities[facilities["kind"] == "hospital"].reset_index(drop=True)
     if kinds:
         unknown = sorted(set(kinds) - set(facilities["kind"].astype(str)))
         selected = facilities[facilities["kind"].isin(kinds)]

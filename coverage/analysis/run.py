@@ -322,7 +322,7 @@ def analyze(
         inputs=inputs,
         outline=clip,
         zones_level=zones_level,
-        notes=_notes(notes, area, facility_frame),
+        notes=_notes(notes, area, facility_frame, ems=ems),
         attachments={
             name: att
             for name, att in (("facilities", facility_att), ("villages", village_att), ("cells", cell_att))
@@ -351,14 +351,18 @@ def _warn_defaulted_roads(network: Network) -> None:
         )
 
 
-def _notes(notes: PlaceNotes, area: PlaceRegion, facilities: gpd.GeoDataFrame) -> dict[str, Any]:
+def _notes(notes: PlaceNotes, area: PlaceRegion, facilities: gpd.GeoDataFrame, *, ems: bool) -> dict[str, Any]:
     """What the analysis assumed and left out, for summary.json."""
     record: dict[str, Any] = {"facilities": notes.facilities, "villages": notes.villages}
     if area.outline is not None:
         record["boundary"] = {"border_km": round(area.border_km, 3)}
-    stand_in = facilities.attrs.get("stand_in")
-    if stand_in:
-        record["stand_in"] = stand_in
+    if ems and not (facilities["kind"] == "ems").any():
+        record["stand_in"] = {
+            "for": "ems",
+            "by": "hospital",
+            "count": len(facilities),
+            "note": "no ambulance stations in the facility data: hospitals stand in as EMS bases",
+        }
     return record
 
 

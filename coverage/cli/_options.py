@@ -152,19 +152,50 @@ def add_region_options(parser: argparse.ArgumentParser) -> None:
         "real boundary, summarises per county unit, and (for check) picks the matching standard",
     )
     inputs.add_argument(
-        "--boundary", metavar="FILE", help="polygon file to clip the region to (roads crossing it are kept whole)"
+        "--boundary",
+        metavar="FILE",
+        help="polygon file of the region: villages and people inside it count; roads and facilities up to "
+        "--border-km beyond it too",
+    )
+    inputs.add_argument(
+        "--boundary-where",
+        metavar="QUERY",
+        help="select the region's rows of --boundary, e.g. \"name == '东西湖区'\" (a pandas query); several "
+        "polygons are joined, with a warning",
+    )
+    inputs.add_argument(
+        "--border-km",
+        type=metres,
+        metavar="KM",
+        help="roads and facilities this far beyond the boundary count: a hospital across the border serves "
+        "villages inside (default: the distance the profile's top speed covers in the longest threshold)",
     )
     inputs.add_argument("--zones", metavar="FILE", help="admin-unit polygons to summarise by")
     inputs.add_argument("--zones-name-column", metavar="COL", help="column naming the admin units (default: name)")
     inputs.add_argument(
         "--zones-where", metavar="QUERY", help="select some zones, e.g. \"admin_level == '8'\" (a pandas query)"
     )
-    inputs.add_argument(
+    add_road_class_options(inputs)
+    add_kind_map_option(inputs)
+    add_cache_options(parser.add_argument_group("runtime"))
+    add_column_options(parser, "facilities")
+    add_column_options(parser, "villages")
+
+
+def add_road_class_options(group: Options) -> None:
+    """The road-class column of a GIS lines file, and the class of lines where it is blank or unknown."""
+    group.add_argument(
         "--road-class-column",
         metavar="COL",
         help="road-class column of a GIS lines file (OSM names or Chinese grades such as 国道/省道/县道)",
     )
-    add_cache_options(parser.add_argument_group("runtime"))
+    group.add_argument(
+        "--default-road-class",
+        default="unclassified",
+        metavar="CLASS",
+        help="OSM class of GIS road lines whose class is blank or unknown, counted in a warning and listed in the "
+        "road_problems layer (default: %(default)s, a minor public road)",
+    )
 
 
 def add_point_inputs(group: Options, *, batch: bool = False) -> None:
@@ -193,6 +224,69 @@ def add_point_inputs(group: Options, *, batch: bool = False) -> None:
         ),
     )
     add_datum_option(group)
+
+
+#: The columns a point file of each role can have named on the command line.
+COLUMN_FIELDS = {
+    "facilities": ("id", "name", "kind"),
+    "villages": ("id", "name", "population"),
+    "candidates": ("id", "name"),
+}
+_FIELD_HELP = {
+    "id": "its id column (default: the first of id, code, 编码, 编号; else the row number)",
+    "name": "its name column (default: the first of name, 名称, 机构名称, 村名, NAME)",
+    "kind": "its category column, mapped to kinds by --kind-map (default: the map's usual names such as "
+    "类别, 机构类型, TYPE, kind)",
+    "population": "its population column (default: the first of population, 人口, 常住人口, POP)",
+}
+_ROLE_NAMES = {"facilities": "facility", "villages": "village", "candidates": "candidate"}
+
+
+def add_column_options(parser: argparse.ArgumentParser, role: str) -> None:
+    """The columns and datum of one point file (facilities, villages, candidates), as ``--ROLE-FIELD-column``."""
+    group = parser.add_argument_group(
+        f"{_ROLE_NAMES[role]} file columns",
+        f"Which columns of --{role} hold what, when they are not found by their usual names.",
+    )
+    group.add_argument(
+        f"--{role}-lon-column",
+        f"--{role}-x-column",
+        dest=f"{role}_lon_column",
+        metavar="COL",
+        help=f"its longitude column (or projected x, with --{role}-crs); default: the first of lon, lng, longitude, "
+        "x, 经度",
+    )
+    group.add_argument(
+        f"--{role}-lat-column",
+        f"--{role}-y-column",
+        dest=f"{role}_lat_column",
+        metavar="COL",
+        help=f"its latitude column (or projected y, with --{role}-crs); default: the first of lat, latitude, y, 纬度",
+    )
+    group.add_argument(
+        f"--{role}-crs",
+        metavar="CRS",
+        help="the CRS of projected x/y columns, e.g. EPSG:4547 (CGCS2000 3-degree zone 38)",
+    )
+    for field in COLUMN_FIELDS[role]:
+        group.add_argument(f"--{role}-{field}-column", metavar="COL", help=_FIELD_HELP[field])
+    group.add_argument(
+        f"--{role}-datum",
+        choices=["wgs84", "gcj02", "bd09"],
+        help=f"datum of --{role} when it differs from --datum (default: --datum)",
+    )
+
+
+def add_kind_map_option(group: Options) -> None:
+    """``--kind-map``: how the facility file's categories become kinds."""
+    group.add_argument(
+        "--kind-map",
+        default="zh",
+        metavar="NAME|FILE",
+        help="how the facility file's categories become kinds: zh (Chinese category names such as 乡镇卫生院, "
+        "村卫生室), amap (Amap exports: NAME, TYPE, TYPECODE), none (the values as they are), or your own TOML "
+        "rules ('facility-coverage kind-maps show zh') (default: %(default)s)",
+    )
 
 
 def add_method_options(parser: argparse.ArgumentParser) -> None:

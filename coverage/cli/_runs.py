@@ -16,6 +16,7 @@ from coverage._errors import CoverageError, InputError
 
 if TYPE_CHECKING:
     from coverage.analysis.result import Analysis
+    from coverage.io.points import PointColumns
     from coverage.standards.assessment import Assessment
     from coverage.standards.standard import Standard
 
@@ -52,9 +53,28 @@ def show_progress(args: argparse.Namespace) -> bool:
     return sys.stderr.isatty() and not getattr(args, "quiet", False)
 
 
+def point_columns(args: argparse.Namespace, role: str) -> PointColumns:
+    """The ``--ROLE-...-column`` options of one point file as :class:`~coverage.io.points.PointColumns`."""
+    from coverage.cli._options import COLUMN_FIELDS
+    from coverage.io.points import PointColumns
+
+    def given(field: str) -> str | None:
+        return getattr(args, f"{role}_{field}", None)
+
+    fields = {field: given(f"{field}_column") for field in COLUMN_FIELDS[role]}
+    options = {
+        "lon_column": f"--{role}-lon-column",
+        "lat_column": f"--{role}-lat-column",
+        "crs": f"--{role}-crs",
+        **{f"{field}_column": f"--{role}-{field}-column" for field in COLUMN_FIELDS[role]},
+    }
+    return PointColumns(lon=given("lon_column"), lat=given("lat_column"), crs=given("crs"), **fields, options=options)
+
+
 def analysis_inputs(args: argparse.Namespace) -> dict[str, Any]:
     """The region inputs of the region options, as keyword arguments of the library."""
     boundary, zones, zones_name_column = args.boundary, args.zones, args.zones_name_column
+    zones_level = None
     if args.region:
         from coverage.io.regions import region_preset_path
 
@@ -64,7 +84,8 @@ def analysis_inputs(args: argparse.Namespace) -> dict[str, Any]:
             raise InputError(msg)
         boundary = boundary or preset
         if zones is None:
-            zones, zones_name_column = preset, "name"
+            # the preset's polygons are county-level units: they cannot stand in for townships
+            zones, zones_name_column, zones_level = preset, "name", "county"
     return {
         "osm": args.network,
         "facilities": args.facilities,
@@ -73,9 +94,18 @@ def analysis_inputs(args: argparse.Namespace) -> dict[str, Any]:
         "zones": zones,
         "zones_name_column": zones_name_column,
         "zones_where": args.zones_where,
+        "zones_level": zones_level,
         "boundary": boundary,
+        "boundary_where": args.boundary_where,
+        "border_km": args.border_km,
         "datum": args.datum,
+        "facilities_datum": args.facilities_datum,
+        "villages_datum": args.villages_datum,
+        "facility_columns": point_columns(args, "facilities"),
+        "village_columns": point_columns(args, "villages"),
+        "kind_map": args.kind_map,
         "road_class_column": args.road_class_column,
+        "default_road_class": args.default_road_class,
         "cache_dir": args.cache_dir,
         "use_cache": not args.no_cache,
     }

@@ -51,7 +51,7 @@ def villages_table(analysis: Analysis) -> pd.DataFrame:
 
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write a CSV that Excel opens with Chinese text intact (UTF-8 with a byte-order mark)."""
-    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    distinct_columns(frame).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def _json_default(value: Any) -> Any:
@@ -83,9 +83,36 @@ def write_json(data: dict[str, Any], path: str | os.PathLike[str]) -> None:
         handle.write("\n")
 
 
+def distinct_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with no two column names equal but for case (GeoPackage and QGIS field names are not).
+
+    An input file's ``ID`` or ``NAME`` beside the ``id`` and ``name`` the tool writes is
+    renamed ``ID_input``, ``NAME_input``: the tool's own (lower-case) column keeps its name.
+    """
+    names = [str(c) for c in frame.columns]
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(name.lower(), []).append(name)
+    renames: dict[str, str] = {}
+    taken = set(names)
+    for same in groups.values():
+        if len(same) < 2:
+            continue
+        keep = next((n for n in same if n == n.lower()), same[0])
+        for name in same:
+            if name == keep:
+                continue
+            new, n = f"{name}_input", 2
+            while new.lower() in {t.lower() for t in taken}:
+                new, n = f"{name}_input{n}", n + 1
+            renames[name] = new
+            taken.add(new)
+    return frame.rename(columns=renames) if renames else frame
+
+
 def for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """A copy whose text columns are pandas strings, which GeoPackage layers store as TEXT."""
-    frame = frame.copy()
+    """A copy fit for a GeoPackage layer: text columns as pandas strings (stored as TEXT), distinct names."""
+    frame = distinct_columns(frame).copy()
     for column in frame.columns:
         if column != "geometry" and frame[column].dtype == object:
             frame[column] = frame[column].astype("string")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from coverage._i18n import zone_class_name
 from coverage.analysis.result import Analysis
 from coverage.analysis.run import analyze
 from coverage.analysis.zones import read_zone_classes, zone_classes_from_population
@@ -29,8 +31,10 @@ from coverage.network.profiles import load_profile
 from coverage.network.routing import nearest_facility, reach_points
 from coverage.network.snapping import attach_points
 from coverage.standards.checks import (
+    ASSUMED,
     CANNOT,
     FAIL,
+    NOT_APPLICABLE,
     PASS,
     CheckResult,
     average_service_radius_km,
@@ -99,7 +103,8 @@ class Assessment:
                     "required": None if result.required is None else round(result.required, 4),
                     "unit": result.unit,
                     "shortfall": "; ".join(f"{k} {v:,.0f}" for k, v in result.shortfall.items() if v),
-                    "detail": result.detail,
+                    "assumption": result.assumption_zh if lang == "zh" else result.assumption,
+                    "detail": result.explanation(lang),
                 }
             )
         return pd.DataFrame(rows)
@@ -272,42 +277,170 @@ def assess(
     results = []
     for target in standard.targets:
         step(f"target {target.id}")
-        kinds = tuple(target.facility_kinds)
-        if kinds and _facilities_of(base, kinds).empty:
-            present = ", ".join(sorted(base.facilities["kind"].astype(str).unique()))
-            results.append(
-                CheckResult(
-                    target.id,
-                    target.kind,
-                    CANNOT,
-                    None,
-                    None,
-                    "",
-                    detail=f"the facility data has no facilities of kind {', '.join(kinds)} (kinds present: {present}); "
-                    "give a facility file whose kind column names them",
-                )
-            )
-            continue
         try:
-            if target.kind == "travel_time":
-                key = _analysis_key(target)
-                run = analysis_for(*key, minutes=sorted(thresholds[key]))
-                result = _travel_time(target, run, classes, standard.household_size)
-            elif target.kind == "service_radius":
-                run = analysis_for("ambulance", "from_facility", tuple(target.facility_kinds), minutes=[30.0])
-                result = _service_radius(target, run, classes)
-            elif target.kind == "count_per_unit":
-                result = _count_per_unit(target, base)
-            elif target.kind == "ratio_to_population":
-                result = _ratio(target, base, classes)
-            else:
-                result = check_minimum_count(
-                    _facilities_of(base, target.facility_kinds), target=target.id, min_count=int(target.min_count or 0)
-                )
+            result = _evaluate(target, standard, base, classes, analysis_for, thresholds)
         except ValueError as error:
             result = CheckResult(target.id, target.kind, CANNOT, None, None, "", detail=str(error))
         results.append(result)
     return Assessment(standard=standard, results=tuple(results), analyses=dict(analyses), zone_classes=classes)
+
+
+#: A facility whose leg to its road alone takes more than this share of a target's
+#: minutes is named in the verdict: the road it needs is probably missing from the map.
+ACCESS_SHARE = 0.25
+#: Units a count per unit can be made over, and the zone levels that provide them.
+_UNIT_LEVELS = {"township": ("township", "subdistrict"), "subdistrict": ("township", "subdistrict")}
+STAND_IN = (
+    "hospitals stand in for EMS stations: the facility data has none (kind 'ems')",
+    "以医院代替急救站：医疗机构数据中没有急救站（类别 ems）",
+)
+
+
+def _evaluate(
+    target: Target,
+    standard: Standard,
+    base: Analysis,
+    classes: gpd.GeoDataFrame | None,
+    analysis_for: Callable[..., Analysis],
+    thresholds: dict[tuple[str, str, tuple[str, ...]], set[float]],
+) -> CheckResult:
+    """One target's verdict: never a pass on missing, stand-in or inapplicable data."""
+    kinds = tuple(target.facility_kinds)
+    chosen = _facilities_of(base, kinds)
+    hospitals = base.facilities[base.facilities["kind"] == "hospital"]
+    stand_in = kinds == ("ems",) and chosen.empty and len(hospitals) > 0
+    if kinds and chosen.empty and not (stand_in and target.kind in ("travel_time", "service_radius")):
+        return _missing_kinds(target, base, kinds)
+    missing = _missing_data(target, base, classes)
+    if missing is not None:
+        return missing
+    if target.kind == "travel_time":
+        key = _analysis_key(target)
+        run = analysis_for(*key, minutes=sorted(thresholds[key]))
+        result = _travel_time(target, run, classes, standard.household_size)
+    elif target.kind == "service_radius":
+        run = analysis_for("ambulance", "from_facility", kinds, minutes=[30.0])
+        stations = run.facilities if stand_in else _facilities_of(run, kinds)
+        result = _service_radius(target, run, classes, stations)
+    elif target.kind == "count_per_unit":
+        result = _count_per_unit(target, base)
+    elif target.kind == "ratio_to_population":
+        result = _ratio(target, base, classes)
+    else:
+        result = check_minimum_count(chosen, target=target.id, min_count=int(target.min_count or 0))
+    return _assumed(result) if stand_in else result
+
+
+def _missing_kinds(target: Target, base: Analysis, kinds: tuple[str, ...]) -> CheckResult:
+    present = ", ".join(sorted(base.facilities["kind"].astype(str).unique()))
+    wanted = ", ".join(kinds)
+    count_note = " (hospitals do not count as EMS stations in a count)" if kinds == ("ems",) else ""
+    count_note_zh = "（清点数量时医院不能代替急救站）" if kinds == ("ems",) else ""
+    return CheckResult(
+        target.id,
+        target.kind,
+        CANNOT,
+        None,
+        None,
+        "",
+        detail=f"the facility data has no facilities of kind {wanted}{count_note} (kinds present: {present}); "
+        "give a facility file whose categories name them (see --kind-map)",
+        detail_zh=f"医疗机构数据中没有类别为 {wanted} 的机构{count_note_zh}（现有类别：{present}）；"
+        "请提供标明这些类别的医疗机构文件（参见 --kind-map）",
+    )
+
+
+def _missing_data(target: Target, base: Analysis, classes: gpd.GeoDataFrame | None) -> CheckResult | None:
+    """cannot-evaluate or not-applicable when the target's population or zones are not there."""
+    needs_people = target.kind == "ratio_to_population" or (
+        target.kind == "travel_time" and target.basis in ("population", "households")
+    )
+    if needs_people and not has_population(base):
+        return CheckResult(
+            target.id,
+            target.kind,
+            CANNOT,
+            None,
+            None,
+            "",
+            detail="no population data: give a population raster (--population) or a population column in the "
+            "village file; without it the share of people cannot be measured",
+            detail_zh="没有人口数据：请提供人口栅格（--population）或村庄文件中的人口列；否则无法计算人口比例",
+        )
+    zoned = ALL_ZONES not in target.zones and target.kind != "count_per_unit" and target.kind != "minimum_count"
+    if zoned and classes is None:
+        return CheckResult(
+            target.id,
+            target.kind,
+            CANNOT,
+            None,
+            None,
+            "",
+            detail=f"the target is for {', '.join(target.zones)} zones, and the region's zone classes are unknown: "
+            "give --zone-classes or a population raster to derive them",
+            detail_zh=f"该目标适用于{'、'.join(zone_class_name(z, 'zh') for z in target.zones)}，但本区域的城乡分区未知："
+            "请提供 --zone-classes 或人口栅格",
+        )
+    if zoned and classes is not None and shapely.is_empty(_zone_land(classes, target.zones, base.outline)):
+        names = ", ".join(target.zones)
+        return CheckResult(
+            target.id,
+            target.kind,
+            NOT_APPLICABLE,
+            None,
+            None,
+            "",
+            detail=f"the region has no {names} area, so this target does not apply",
+            detail_zh=f"本区域没有{'、'.join(zone_class_name(z, 'zh') for z in target.zones)}，该目标不适用",
+        )
+    return None
+
+
+def has_population(analysis: Analysis) -> bool:
+    """True when the analysis knows people: a raster's cells, or a stated population for every village."""
+    if analysis.cells is not None and len(analysis.cells):
+        return True
+    villages = analysis.villages
+    return bool(len(villages)) and bool((villages["population_source"] != "none").all())
+
+
+def _assumed(result: CheckResult) -> CheckResult:
+    """A result measured on stand-in facilities: never a pass."""
+    status = ASSUMED if result.status == PASS else result.status
+    return dataclasses.replace(result, status=status, assumption=STAND_IN[0], assumption_zh=STAND_IN[1])
+
+
+def _zone_land(classes: gpd.GeoDataFrame, zones: Sequence[str], outline: shapely.Geometry | None) -> shapely.Geometry:
+    """The land of the region in the given zone classes: the class polygons inside the boundary."""
+    chosen = classes[classes["zone_class"].isin(zones)]
+    area = chosen.geometry.union_all() if len(chosen) else shapely.Polygon()
+    return area.intersection(outline) if outline is not None and not area.is_empty else area
+
+
+def _far_from_roads(analysis: Analysis, facilities: gpd.GeoDataFrame, minutes: float) -> tuple[str, str]:
+    """Facilities whose access leg alone takes more than ACCESS_SHARE of ``minutes``, as a sentence (en, zh)."""
+    if facilities.empty or "snap_distance_m" not in facilities:
+        return "", ""
+    speed_mps = analysis.profile.facility_access_speed_kph / 3.6
+    access = facilities["snap_distance_m"].to_numpy(dtype=float) / speed_mps / 60.0
+    far = np.flatnonzero(access > ACCESS_SHARE * minutes)
+    if not len(far):
+        return "", ""
+    order = far[np.argsort(-access[far])]
+    listed = [
+        f"{facilities['name'].iloc[i]} ({facilities['snap_distance_m'].iloc[i]:,.0f} m, {access[i]:.1f} min)"
+        for i in order[:5]
+    ]
+    more = f" and {len(order) - 5} more" if len(order) > 5 else ""
+    en = (
+        f"{len(order)} facilities lie far from a mapped road: their leg to the road alone takes more than "
+        f"{ACCESS_SHARE:.0%} of the {minutes:g} min ({'; '.join(listed)}{more}); check for roads missing from the map"
+    )
+    zh = (
+        f"{len(order)} 个机构距已知道路较远，仅进出道路就超过 {minutes:g} 分钟的 {ACCESS_SHARE:.0%}"
+        f"（{'；'.join(listed)}{more}）；请核查地图是否缺少道路"
+    )
+    return en, zh
 
 
 def _default_population(analysis: Analysis) -> str | None:
@@ -319,9 +452,6 @@ def _facilities_of(analysis: Analysis, kinds: Sequence[str]) -> gpd.GeoDataFrame
     facilities = analysis.facilities
     if not kinds:
         return facilities
-    if tuple(kinds) == ("ems",) and not (facilities["kind"] == "ems").any():
-        # as in the analysis: plans site EMS stations at hospitals where there are none
-        return facilities[facilities["kind"] == "hospital"]
     return facilities[facilities["kind"].isin(kinds)]
 
 
@@ -357,15 +487,16 @@ def _travel_time(
         return dataclasses.replace(result, by_unit=by_unit)
 
     if _in_zones(places, target.zones).empty:
+        names = ", ".join(target.zones)
         return CheckResult(
             target.id,
             "travel_time",
-            CANNOT,
+            NOT_APPLICABLE,
             None,
             target.required_share,
             "share",
-            detail=f"no populated place lies in the zones {', '.join(target.zones)} (zone classes from the population "
-            "raster by the standard's density thresholds, or no raster given)",
+            detail=f"no populated place lies in the {names} zones, so this target does not apply",
+            detail_zh=f"{'、'.join(zone_class_name(z, 'zh') for z in target.zones)}内没有居民点，该目标不适用",
         )
     named = run(villages, "population")
     villages_outside = {"villages_outside": named.shortfall.get("places_outside", 0.0)}
@@ -377,24 +508,31 @@ def _travel_time(
         result = dataclasses.replace(result, worst=named.worst)
     shortfall = {k: v for k, v in result.shortfall.items() if k != "places_outside"} | villages_outside
     basis_places = villages if target.basis == "villages" else places
+    far_en, far_zh = _far_from_roads(analysis, analysis.facilities, float(target.minutes or 0))
+    if far_en:
+        result = dataclasses.replace(
+            result, detail=f"{result.detail}. {far_en}", detail_zh=f"{result.detail_zh}。{far_zh}"
+        )
     return with_units(dataclasses.replace(result, shortfall=shortfall), basis_places, target.basis)
 
 
-def _service_radius(target: Target, analysis: Analysis, classes: gpd.GeoDataFrame | None) -> CheckResult:
+def _service_radius(
+    target: Target, analysis: Analysis, classes: gpd.GeoDataFrame | None, stations: gpd.GeoDataFrame
+) -> CheckResult:
     network = analysis.network
-    stations = _facilities_of(analysis, target.facility_kinds)
     _, villages = _demand(analysis, classes)
     places = _in_zones(villages, target.zones)
     crs = network.crs
-    if classes is not None and "all" not in target.zones:
-        zone_geoms = classes[classes["zone_class"].isin(target.zones)]
+    if classes is not None and ALL_ZONES not in target.zones:
+        # land only: each class's polygons clipped to the region's boundary (zone blocks reach into the sea)
+        zone_geoms = gpd.GeoDataFrame(
+            {"zone_class": list(target.zones)},
+            geometry=[_zone_land(classes, [zone], analysis.outline) for zone in target.zones],
+            crs=4326,
+        )
     else:
-        outline = analysis.zones.geometry.union_all() if analysis.zones is not None else None
-        if outline is None:
-            outline = shapely.convex_hull(shapely.MultiPoint(network.node_xy))
-            zone_geoms = gpd.GeoDataFrame({"zone_class": ["all"]}, geometry=[outline], crs=crs).to_crs(4326)
-        else:
-            zone_geoms = gpd.GeoDataFrame({"zone_class": ["all"]}, geometry=[outline], crs=4326)
+        outline = _region_land(analysis)
+        zone_geoms = gpd.GeoDataFrame({"zone_class": ["all"]}, geometry=[outline], crs=4326)
     projected = zone_geoms.to_crs(crs)
     station_xy = stations.geometry.to_crs(crs)
     zones = pd.DataFrame(
@@ -425,6 +563,16 @@ def _service_radius(target: Target, analysis: Analysis, classes: gpd.GeoDataFram
     return dataclasses.replace(result, by_unit=_radius_by_unit(analysis, projected, station_xy, result.required))
 
 
+def _region_land(analysis: Analysis) -> shapely.Geometry:
+    """The region's area: its boundary, else its admin units, else the hull of its roads (WGS84)."""
+    if analysis.outline is not None:
+        return analysis.outline
+    if analysis.zones is not None:
+        return analysis.zones.geometry.union_all()
+    hull = shapely.convex_hull(shapely.MultiPoint(analysis.network.node_xy))
+    return gpd.GeoSeries([hull], crs=analysis.network.crs).to_crs(4326).iloc[0]
+
+
 def _radius_by_unit(
     analysis: Analysis, zone_area: gpd.GeoDataFrame, station_xy: gpd.GeoSeries, high_km: float | None
 ) -> pd.DataFrame:
@@ -440,7 +588,11 @@ def _radius_by_unit(
         radius = average_service_radius_km(part.area / 1e6, stations)
         rows.append({"unit": name, "area_km2": part.area / 1e6, "stations": stations, "average_radius_km": radius})
     frame = pd.DataFrame(rows)
-    frame["status"] = np.where(frame["average_radius_km"] <= high_km, PASS, FAIL)
+    # a unit with no land in the target's zone classes has no radius to meet
+    frame["status"] = np.where(
+        frame["area_km2"] <= 0, NOT_APPLICABLE, np.where(frame["average_radius_km"] <= high_km, PASS, FAIL)
+    )
+    frame.loc[frame["area_km2"] <= 0, "average_radius_km"] = np.nan
     return frame
 
 
@@ -461,7 +613,21 @@ def _count_per_unit(target: Target, analysis: Analysis) -> CheckResult:
         return dataclasses.replace(
             result, detail=f"{result.detail}; a facility within {distance_m:g} m counts for a village"
         )
+    unit_zh = {"township": "乡镇", "subdistrict": "街道", "county": "县"}.get(str(target.unit), str(target.unit))
+    level = analysis.zones_level
+    accepted = _UNIT_LEVELS.get(str(target.unit), (str(target.unit),))
+    problem = None
     if analysis.zones is None:
+        problem = ("there are no admin-unit polygons", "没有行政区划面")
+    elif level is not None and level not in accepted:
+        problem = (f"the admin units are {level}-level", f"现有行政区划为{level}级")
+    elif len(analysis.zones) < 2 and str(target.unit) != "county":
+        problem = (
+            f"the admin units hold only one polygon ({analysis.zones['zone'].iloc[0]}), the whole region rather than "
+            f"its {target.unit}s",
+            f"行政区划只有一个面（{analysis.zones['zone'].iloc[0]}），是整个区域而不是各{unit_zh}",
+        )
+    if problem is not None:
         return CheckResult(
             target.id,
             "count_per_unit",
@@ -469,9 +635,14 @@ def _count_per_unit(target: Target, analysis: Analysis) -> CheckResult:
             None,
             None,
             "units",
-            detail=f"no {target.unit} polygons: give them with --zones (and --zones-where to pick the level)",
+            detail=f"this target counts per {target.unit}, and {problem[0]}: give the {target.unit} polygons with "
+            "--zones (and --zones-where to pick the level); a whole region never stands in for its units",
+            detail_zh=f"该目标按{unit_zh}统计，但{problem[1]}：请用 --zones 提供各{unit_zh}的行政区划面"
+            "（可用 --zones-where 选择层级）；不能以整个区域代替各单元",
         )
     zones = analysis.zones
+    if zones is None:  # for the type checker: problem above covers it
+        return check_count_per_unit(pd.DataFrame(), target=target.id, min_count=int(target.min_count or 1))
     lon, lat = facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy()
     per_unit = [int(shapely.contains_xy(geom, lon, lat).sum()) for geom in zones.geometry]
     units = pd.DataFrame({"unit": zones["zone"].to_numpy(), "facilities": per_unit})
@@ -508,8 +679,9 @@ def _ratio_for(target: Target, places: pd.DataFrame, chosen: gpd.GeoDataFrame) -
         return result
     # a range "1 per 30k–100k" passes at its lenient end (one per 100k); report what the strict end asks too
     low = target.per_population_range[0]
-    strict = population * target.population_multiplier / low
+    strict = math.ceil(population * target.population_multiplier / low - 1e-9)
     return dataclasses.replace(
         result,
-        detail=f"{result.detail}; range 1 per {low:,.0f}–{high:,.0f}: {strict:.1f}–{result.required:.1f} needed",
+        detail=f"{result.detail}; range 1 per {low:,.0f}–{high:,.0f}: {result.required:.0f}–{strict} needed",
+        detail_zh=f"{result.detail_zh}；按每 {low:,.0f}–{high:,.0f} 人 1 个：需要 {result.required:.0f}–{strict} 个",
     )

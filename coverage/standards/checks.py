@@ -71,6 +71,11 @@ class CheckResult:
         The same figures per admin unit, when meaningful.
     worst : pandas.DataFrame
         The places or units furthest from the target, worst first.
+    detail_zh : str
+        ``detail`` in Chinese.
+    assumption, assumption_zh : str
+        What the figure rests on that the data did not say (hospitals standing in
+        for EMS stations), in English and Chinese; empty when nothing was assumed.
     """
 
     target: str
@@ -84,6 +89,15 @@ class CheckResult:
     by_zone: pd.DataFrame = field(default_factory=pd.DataFrame)
     worst: pd.DataFrame = field(default_factory=pd.DataFrame)
     by_unit: pd.DataFrame = field(default_factory=pd.DataFrame)
+    detail_zh: str = ""
+    assumption: str = ""
+    assumption_zh: str = ""
+
+    def explanation(self, lang: str = "en") -> str:
+        """The detail sentence in ``lang``, with the assumption first when there is one."""
+        detail = self.detail_zh if lang == "zh" and self.detail_zh else self.detail
+        assumption = self.assumption_zh if lang == "zh" and self.assumption_zh else self.assumption
+        return f"{assumption}; {detail}" if assumption else detail
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (tables as lists of records)."""
@@ -96,6 +110,9 @@ class CheckResult:
             "unit": self.unit,
             "shortfall": self.shortfall,
             "detail": self.detail,
+            "detail_zh": self.detail_zh,
+            "assumption": self.assumption,
+            "assumption_zh": self.assumption_zh,
             "by_zone": self.by_zone.to_dict(orient="records"),
             "by_unit": self.by_unit.to_dict(orient="records"),
             "worst": self.worst.to_dict(orient="records"),
@@ -159,26 +176,40 @@ def check_travel_time(
     """
     if places.empty:
         return CheckResult(
-            target, "travel_time", CANNOT, None, required_share, "share", detail="no places in the target's zones"
+            target,
+            "travel_time",
+            NOT_APPLICABLE,
+            None,
+            required_share,
+            "share",
+            detail="no places in the target's zones",
+            detail_zh="目标适用区域内没有居民点",
         )
     total_minutes = places["minutes"].astype(float) + delay_minutes
     within = (total_minutes <= minutes).fillna(False).to_numpy(dtype=bool)
     if basis == "population":
         weight = places["population"].fillna(0).astype(float)
-        basis_text = "population"
+        basis_text, basis_zh = "population", "人口"
     elif basis == "households":
         weight, how = household_weights(places, household_size=household_size)
-        basis_text = f"households ({how})"
+        basis_text, basis_zh = f"households ({how})", "户数"
     elif basis == "villages":
         weight = pd.Series(1.0, index=places.index)
-        basis_text = "villages (each counts once)"
+        basis_text, basis_zh = "villages (each counts once)", "村庄（每村计一次）"
     else:
         msg = f"basis must be population, households or villages, got {basis!r}"
         raise ValueError(msg)
     total = float(weight.sum())
     if total <= 0:
         return CheckResult(
-            target, "travel_time", CANNOT, None, required_share, "share", detail=f"the places hold no {basis}"
+            target,
+            "travel_time",
+            CANNOT,
+            None,
+            required_share,
+            "share",
+            detail=f"the places hold no {basis}",
+            detail_zh=f"这些地点没有{basis_zh}数据",
         )
     covered = float(weight[within].sum())
     share = covered / total
@@ -198,7 +229,9 @@ def check_travel_time(
     columns = [c for c in ("id", "name", zone_column, "population", "minutes", "beyond_minutes") if c in outside]
     worst_places = outside.sort_values(["population", "beyond_minutes"], ascending=False).head(worst)[columns]
     delay = f" plus {delay_minutes:g} min delay" if delay_minutes else ""
+    delay_zh = f"（另加 {delay_minutes:g} 分钟出车准备）" if delay_minutes else ""
     detail = f"{share:.1%} of the {basis_text} is within {minutes:g} min{delay}; the target is {required_share:.0%}"
+    detail_zh = f"{share:.1%} 的{basis_zh}在 {minutes:g} 分钟内{delay_zh}；目标为 {required_share:.0%}"
     return CheckResult(
         target,
         "travel_time",
@@ -210,6 +243,7 @@ def check_travel_time(
         detail,
         by_zone.reset_index(),
         worst_places.reset_index(drop=True),
+        detail_zh=detail_zh,
     )
 
 
@@ -253,7 +287,14 @@ def check_service_radius(
     low, high = radius_km
     if zones.empty or zones["area_km2"].sum() <= 0:
         return CheckResult(
-            target, "service_radius", CANNOT, None, high, "km", detail="no zone area to measure the radius over"
+            target,
+            "service_radius",
+            NOT_APPLICABLE,
+            None,
+            high,
+            "km",
+            detail="the region has no area of the target's zones",
+            detail_zh="本区域没有该目标适用的区域",
         )
     area = float(zones["area_km2"].sum())
     stations = int(zones["stations"].sum())
@@ -265,7 +306,10 @@ def check_service_radius(
     )
     per_zone["within_low"] = per_zone["average_radius_km"] <= low
     per_zone["within_high"] = per_zone["average_radius_km"] <= high
-    per_zone["status"] = np.where(per_zone["within_high"], PASS, FAIL)
+    # a zone with no area of its class has no radius to meet
+    per_zone["status"] = np.where(
+        per_zone["area_km2"] <= 0, NOT_APPLICABLE, np.where(per_zone["within_high"], PASS, FAIL)
+    )
     shortfall: dict[str, float] = {}
     worst_places = pd.DataFrame()
     if not places.empty:
@@ -286,11 +330,15 @@ def check_service_radius(
     if needed > stations:
         shortfall["facilities"] = float(needed - stations)
     ends = f"{low:g} km" if low == high else f"{low:g}–{high:g} km"
-    detail = (
-        f"average service radius {radius:.2f} km over {area:,.0f} km² and {stations} stations (target {ends})"
-        if stations
-        else f"no stations in these zones ({area:,.0f} km²; target {ends}): {needed} are needed"
-    )
+    ends_zh = f"{low:g} 公里" if low == high else f"{low:g}–{high:g} 公里"
+    if stations:
+        detail = f"average service radius {radius:.2f} km over {area:,.0f} km² of land and {stations} stations (target {ends})"
+        detail_zh = (
+            f"平均服务半径 {radius:.2f} 公里（陆地面积 {area:,.0f} 平方公里，站点 {stations} 个；目标 {ends_zh}）"
+        )
+    else:
+        detail = f"no stations in these zones ({area:,.0f} km² of land; target {ends}): {needed} are needed"
+        detail_zh = f"这些区域内没有站点（陆地面积 {area:,.0f} 平方公里；目标 {ends_zh}）：需要 {needed} 个"
     return CheckResult(
         target,
         "service_radius",
@@ -302,6 +350,7 @@ def check_service_radius(
         detail,
         per_zone.reset_index(drop=True),
         worst_places,
+        detail_zh=detail_zh,
     )
 
 
@@ -322,12 +371,20 @@ def check_count_per_unit(
     """
     if units.empty:
         return CheckResult(
-            target, "count_per_unit", CANNOT, None, float(min_count), "units", detail="no units to count in"
+            target,
+            "count_per_unit",
+            CANNOT,
+            None,
+            float(min_count),
+            "units",
+            detail="no units to count in",
+            detail_zh="没有可统计的单元",
         )
     short = units["facilities"] < min_count
     share = 1.0 - float(short.mean())
     missing = float((min_count - units.loc[short, "facilities"]).sum())
     detail = f"{int((~short).sum())} of {len(units)} units have at least {min_count} (share {share:.1%})"
+    detail_zh = f"{int((~short).sum())} / {len(units)} 个单元至少有 {min_count} 个（占 {share:.1%}）"
     lacking = units[short].sort_values("facilities").head(worst).reset_index(drop=True)
     return CheckResult(
         target,
@@ -340,6 +397,7 @@ def check_count_per_unit(
         detail,
         pd.DataFrame(),
         lacking,
+        detail_zh=detail_zh,
     )
 
 
@@ -361,7 +419,8 @@ def check_ratio_to_population(
     ambulances on 300% of the county population).
     """
     base = population * population_multiplier
-    required = base / per_population
+    # the rule implies a whole number of resources: 1 per 30,000 for 45,000 people is 2
+    required = float(math.ceil(base / per_population - 1e-9))
     if resource == "count":
         have = float(len(facilities))
     elif resource not in facilities:
@@ -373,6 +432,7 @@ def check_ratio_to_population(
             required,
             resource,
             detail=f"the facility data has no {resource!r} column; add it to the facility file to evaluate this target",
+            detail_zh=f"医疗机构数据中没有 {resource!r} 列；请在医疗机构文件中加入该列",
         )
     else:
         values = pd.to_numeric(facilities[resource], errors="coerce")
@@ -385,23 +445,28 @@ def check_ratio_to_population(
                 required,
                 resource,
                 detail=f"{int(values.isna().sum())} of {len(values)} facilities have no {resource!r} value",
+                detail_zh=f"{len(values)} 个机构中有 {int(values.isna().sum())} 个没有 {resource!r} 数值",
             )
         have = float(values.sum())
     multiplier = f" x {population_multiplier:g}" if population_multiplier != 1 else ""
-    detail = (
-        f"{have:g} {resource} for {population:,.0f}{multiplier} people: one per {base / have:,.0f}"
-        if have
-        else f"no {resource} for {base:,.0f} people"
-    )
+    needed = f"; {required:.0f} needed (1 per {per_population:,.0f})"
+    needed_zh = f"；需要 {required:.0f}（每 {per_population:,.0f} 人 1）"
+    if have:
+        detail = f"{have:g} {resource} for {population:,.0f}{multiplier} people: one per {base / have:,.0f}{needed}"
+        detail_zh = f"{population:,.0f}{multiplier} 人有 {have:g} {resource}：每 {base / have:,.0f} 人一{needed_zh}"
+    else:
+        detail = f"no {resource} for {base:,.0f} people{needed}"
+        detail_zh = f"{base:,.0f} 人没有 {resource}{needed_zh}"
     return CheckResult(
         target,
         "ratio_to_population",
-        _status(have >= required - 1e-9),
+        _status(have >= required),
         have,
         required,
         resource,
-        {"facilities" if resource == "count" else resource: max(0.0, math.ceil(required - 1e-9) - have)},
+        {"facilities" if resource == "count" else resource: max(0.0, required - have)},
         detail,
+        detail_zh=detail_zh,
     )
 
 
@@ -417,6 +482,7 @@ def check_minimum_count(facilities: pd.DataFrame, *, target: str, min_count: int
         "facilities",
         {"facilities": float(max(0, min_count - have))},
         f"{have} facilities; the target is at least {min_count}",
+        detail_zh=f"共 {have} 个；目标为至少 {min_count} 个",
     )
 
 

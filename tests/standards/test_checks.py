@@ -11,6 +11,7 @@ import pytest
 from coverage.standards.checks import (
     CANNOT,
     FAIL,
+    NOT_APPLICABLE,
     PASS,
     average_service_radius_km,
     check_count_per_unit,
@@ -65,7 +66,8 @@ def test_travel_time_households_from_population_or_a_column():
 
 def test_travel_time_villages_basis_and_empty_input():
     assert check_travel_time(PLACES, target="t", minutes=15, basis="villages").measured == 0.5
-    assert check_travel_time(PLACES.iloc[:0], target="t", minutes=15).status == CANNOT
+    # no place in the target's zones: the target does not apply (never a pass)
+    assert check_travel_time(PLACES.iloc[:0], target="t", minutes=15).status == NOT_APPLICABLE
 
 
 def test_average_service_radius_formula():
