@@ -26,6 +26,7 @@ across the border), villages and people from the region alone.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -41,6 +42,7 @@ import shapely
 from coverage._errors import InputError
 from coverage._version import __version__
 from coverage.analysis.isochrones import DEFAULT_BUFFER_M
+from coverage.analysis.places import is_osm
 from coverage.analysis.result import DEFAULT_MINUTES, checked_thresholds
 from coverage.batch.extracts import (
     BOUNDARY_TOLERANCE_M,
@@ -51,10 +53,15 @@ from coverage.batch.extracts import (
     safe_name,
     split_osm,
 )
+from coverage.io.gis_roads import DEFAULT_ROAD_CLASS
+from coverage.io.kinds import DEFAULT_KIND_MAP, NO_KIND_MAP, load_kind_map
+from coverage.io.osm import OSM_SUFFIXES
+from coverage.io.points import PointColumns
 from coverage.io.regions import OSM_ATTRIBUTION, WORLDPOP_ATTRIBUTION, default_region
 from coverage.network.prepared import file_sha256
 from coverage.network.profiles import Profile, load_profile
 from coverage.network.routing import check_direction
+from coverage.network.sources import LINE_SUFFIXES
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -175,6 +182,13 @@ def run_batch(
     villages_dir: str | os.PathLike[str] | None = None,
     population: str | os.PathLike[str] | None = None,
     datum: str = "wgs84",
+    facilities_datum: str | None = None,
+    villages_datum: str | None = None,
+    facility_columns: PointColumns | None = None,
+    village_columns: PointColumns | None = None,
+    kind_map: str | os.PathLike[str] | None = DEFAULT_KIND_MAP,
+    road_class_column: str | None = None,
+    default_road_class: str | None = DEFAULT_ROAD_CLASS,
     profile: str | os.PathLike[str] = "car",
     direction: str = "to_facility",
     minutes: Sequence[float] = DEFAULT_MINUTES,
@@ -205,8 +219,10 @@ def run_batch(
         Output folder: ``regions/<id>/`` per region, ``summary.csv``, ``summary.gpkg``,
         ``index.html``.
     osm : path, optional
-        The big OSM file covering every region; default the embedded Comoros extract
-        (and its population raster, unless ``population`` is given).
+        The road network covering every region: a big OSM file (cut once into one
+        extract per region), an osmnx GraphML file or a GIS lines file (each region
+        reads the lines near it); default the embedded Comoros extract (and its
+        population raster, unless ``population`` is given).
     id_column, name_column, where : str, optional
         See :func:`read_regions`.
     standards : sequence of str
@@ -221,7 +237,11 @@ def run_batch(
         batch-wide one.
     population : path, optional
         Population raster of the whole batch; each task reads only its region's window.
-    datum, profile, direction, minutes, kinds, ems, buffer_m, per_facility_isochrones
+    datum, facilities_datum, villages_datum, facility_columns, village_columns, kind_map
+        How the facility and village files are read, as for :func:`coverage.analysis.run.analyze`.
+    road_class_column, default_road_class
+        For a GIS lines file: its road-class column, and the class of lines where it is blank.
+    profile, direction, minutes, kinds, ems, buffer_m, per_facility_isochrones
         As for :func:`coverage.analysis.run.analyze` (``buffer_m`` is the isochrones' corridor).
     extract_buffer_m : float
         How far beyond its outline each region's roads and facilities are taken, in metres.
@@ -274,7 +294,17 @@ def run_batch(
         osm = default.osm
         population = population if population is not None else default.population
     osm = Path(osm)
-    for label, value in (("OSM file", osm), ("facility file", facilities), ("village file", villages)):
+    split = is_osm(osm)
+    if not split and osm.suffix.lower() not in (".graphml", *LINE_SUFFIXES):
+        msg = (
+            f"{osm}: unknown road network format for a batch. Give an OSM extract ({', '.join(OSM_SUFFIXES)}), "
+            f"an osmnx .graphml file, or a GIS lines file ({', '.join(LINE_SUFFIXES)}) with --road-class-column."
+        )
+        raise InputError(msg)
+    if osm.suffix.lower() in LINE_SUFFIXES and road_class_column is None:
+        msg = f"{osm}: a GIS lines file needs the name of its road-class column (--road-class-column)."
+        raise InputError(msg)
+    for label, value in (("road network file", osm), ("facility file", facilities), ("village file", villages)):
         if value is not None and not Path(value).is_file():
             msg = f"{label} not found: {value}"
             raise InputError(msg)
@@ -307,10 +337,18 @@ def run_batch(
         "buffer_m": buffer_m,
         "per_facility_isochrones": per_facility_isochrones,
         "datum": datum,
+        "facilities_datum": facilities_datum,
+        "villages_datum": villages_datum,
+        "kind_map": str(kind_map) if kind_map is not None else None,
+        "road_class_column": road_class_column,
+        "default_road_class": default_road_class,
         "basemap": basemap,
     }
+    columns = {"facility_columns": facility_columns, "village_columns": village_columns}
     settings = {
         **{k: v for k, v in options.items() if k != "profile"},
+        **{key: _columns_record(value) for key, value in columns.items()},
+        "kind_map_sha256": _kind_map_sha256(kind_map),
         "profile_sha256": chosen.fingerprint,
         "extract_buffer_m": extract_buffer_m,
         "standards": {standard.name: file_sha256(standard.path) for standard in loaded},
@@ -330,7 +368,7 @@ def run_batch(
             "inputs": {
                 "osm": {"path": str(osm), "sha256": osm_sha},
                 "region_sha256": geometry_sha256(geometry),
-                "extract": extract_key(osm_sha, geometry, buffer_m=extract_buffer_m),
+                "extract": extract_key(osm_sha, geometry, buffer_m=extract_buffer_m) if split else None,
                 "facilities": _file_record(own_facilities, facilities, shared["facilities"]),
                 "villages": _file_record(own_villages, villages, shared["villages"]),
                 "population": None if population is None else {"path": str(population), "sha256": shared["population"]},
@@ -355,12 +393,17 @@ def run_batch(
 
     dashboard = None
     if pending:
-        paths = split_osm(
-            osm,
-            {rid: geom for rid, _, geom, _, _ in pending},
-            out_dir=extracts,
-            buffer_m=extract_buffer_m,
-            source_sha256=osm_sha,
+        # an OSM file is cut once; a GraphML or GIS lines file is read by each region, clipped to its area
+        paths = (
+            split_osm(
+                osm,
+                {rid: geom for rid, _, geom, _, _ in pending},
+                out_dir=extracts,
+                buffer_m=extract_buffer_m,
+                source_sha256=osm_sha,
+            )
+            if split
+            else {rid: osm for rid, _, _, _, _ in pending}
         )
         tasks = []
         for region_id, name, geometry, record, key in pending:
@@ -391,7 +434,7 @@ def run_batch(
                         extracts / f"{safe_name(region_id)}.{json_key({'g': geometry_key, 'n': name})[:24]}.geojson"
                     ),
                     standards=tuple(standard.path for standard in loaded),
-                    options={**options, **runtime},
+                    options={**options, **runtime, **columns, "border_km": extract_buffer_m / 1000.0},
                     record=record,
                 )
             )
@@ -422,6 +465,19 @@ def run_batch(
         out / SUMMARY_CSV,
     )
     return BatchResult(out_dir=out, summary=summary, dashboard_link=dashboard)
+
+
+def _columns_record(columns: PointColumns | None) -> dict[str, Any] | None:
+    if columns is None:
+        return None
+    return {k: v for k, v in dataclasses.asdict(columns).items() if k != "options" and v is not None}
+
+
+def _kind_map_sha256(kind_map: str | os.PathLike[str] | None) -> str | None:
+    """The kind map's file hash: editing the rules recomputes the regions."""
+    if kind_map is None or str(kind_map) == NO_KIND_MAP:
+        return None
+    return file_sha256(load_kind_map(kind_map).path)
 
 
 def _file_record(

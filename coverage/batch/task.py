@@ -25,6 +25,7 @@ import shapely
 
 from coverage.analysis.run import analyze
 from coverage.batch.extracts import clip_population
+from coverage.io.points import PointColumns
 from coverage.outputs.files import STANDARDS_CSV, STANDARDS_JSON, staged, write_json
 
 if TYPE_CHECKING:
@@ -180,10 +181,23 @@ def run_region(task: RegionTask) -> dict[str, Any]:
     return row
 
 
-def _points_within(path: str, area: shapely.Geometry, *, datum: str, what: str, region: str) -> gpd.GeoDataFrame:
+def _points_within(
+    path: str, area: shapely.Geometry, *, datum: str, what: str, region: str, columns: PointColumns | None
+) -> gpd.GeoDataFrame:
+    """The points of a batch-wide file near one region (the analysis then flags and cuts them exactly)."""
     from coverage.io.points import read_points
 
-    points = read_points(path, datum=datum, what=what)
+    columns = columns or PointColumns()
+    points = read_points(
+        path,
+        datum=datum,
+        what=what,
+        lon_column=columns.lon,
+        lat_column=columns.lat,
+        id_column=columns.id,
+        crs=columns.crs,
+        options=columns.options,
+    )
     inside = points[points.within(area)]
     if len(inside) < len(points):
         logger.info("%s: %d of %d %s of %s lie in this region", region, len(inside), len(points), what, Path(path).name)
@@ -191,7 +205,6 @@ def _points_within(path: str, area: shapely.Geometry, *, datum: str, what: str, 
 
 
 def _compute_region(task: RegionTask) -> dict[str, Any]:
-    from coverage.io.osm import places_from_osm
     from coverage.outputs.files import write_assessment, write_outputs
     from coverage.outputs.maps import coverage_map, save_map
     from coverage.standards.assessment import analysis_key, assess
@@ -208,6 +221,9 @@ def _compute_region(task: RegionTask) -> dict[str, Any]:
     options = dict(task.options)
     datum = options.pop("datum")
     basemap = options.pop("basemap")
+    facility_columns, village_columns = options.pop("facility_columns"), options.pop("village_columns")
+    facilities_datum = options.pop("facilities_datum") or datum
+    villages_datum = options.pop("villages_datum") or datum
     population = None
     if task.population is not None and task.population_window is not None:
         population = Path(task.population_window)
@@ -218,16 +234,21 @@ def _compute_region(task: RegionTask) -> dict[str, Any]:
         partial = outline.with_name(f".partial-{outline.name}")
         gpd.GeoDataFrame({"zone": [task.name]}, geometry=[geometry], crs=4326).to_file(partial, driver="GeoJSON")
         os.replace(partial, outline)
-    # facilities from the region plus the buffer, places from the region alone
+    # the batch-wide files cut to the region's area; the analysis takes facilities from the region plus its
+    # border (flagged outside_boundary) and villages and people from the region alone
     facilities = (
-        _points_within(task.facilities, area, datum=datum, what="facilities", region=task.name)
+        _points_within(
+            task.facilities, area, datum=facilities_datum, what="facilities", region=task.name, columns=facility_columns
+        )
         if task.facilities
         else None
     )
     villages = (
-        _points_within(task.villages, geometry, datum=datum, what="villages", region=task.name)
+        _points_within(
+            task.villages, area, datum=villages_datum, what="villages", region=task.name, columns=village_columns
+        )
         if task.villages
-        else places_from_osm(task.extract, boundary=geometry)
+        else None
     )
     inputs: dict[str, Any] = {
         "osm": task.extract,
@@ -236,7 +257,13 @@ def _compute_region(task: RegionTask) -> dict[str, Any]:
         "population": population,
         "zones": outline,
         "zones_name_column": "zone",
-        "datum": datum,
+        "boundary": geometry,
+        "border_km": options.pop("border_km"),
+        "facility_columns": facility_columns,
+        "village_columns": village_columns,
+        "kind_map": options.pop("kind_map"),
+        "road_class_column": options.pop("road_class_column"),
+        "default_road_class": options.pop("default_road_class"),
         "cache_dir": options.pop("cache_dir"),
         "use_cache": options.pop("use_cache"),
     }

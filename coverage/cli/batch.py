@@ -19,15 +19,18 @@ from coverage.cli._options import (
     Commands,
     add_basemap_option,
     add_cache_options,
+    add_column_options,
     add_command,
+    add_kind_map_option,
     add_method_options,
     add_out_option,
     add_point_inputs,
+    add_road_class_options,
     add_standard_option,
     metres,
     whole_number,
 )
-from coverage.cli._runs import EXIT_ERROR, EXIT_OK
+from coverage.cli._runs import EXIT_ERROR, EXIT_OK, point_columns
 
 EXIT_SOME_FAILED = 1
 
@@ -37,8 +40,9 @@ Run the analysis (and the checks of --standard) for every region of a polygon fi
 One region per polygon of --regions (counties, townships, islands; rows sharing an
 id are one region). The big OSM file is cut once into one extract per region: its
 polygon plus --extract-buffer-m, so that a road through the neighbouring county and
-a hospital just across the border count; villages and people are counted in the
-region itself. Each region is one task on Dask distributed: a local cluster of
+a hospital just across the border count (flagged outside_boundary); villages and
+people are counted in the region itself. A GraphML file or a county's GIS road
+layer is read by each region in turn, clipped to the same area. Each region is one task on Dask distributed: a local cluster of
 --workers processes, or the cluster of --scheduler.
 
 A region whose inputs and settings are unchanged since it was finished is skipped,
@@ -117,8 +121,15 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
 
     inputs = batch.add_argument_group("inputs")
     inputs.add_argument(
-        "--osm", metavar="FILE", help="the OSM extract covering every region (default: the embedded Comoros extract)"
+        "--network",
+        "--osm",
+        dest="osm",
+        metavar="FILE",
+        help="the road network covering every region: an OSM extract (cut once into one extract per region), an "
+        "osmnx .graphml, or a GIS lines file with --road-class-column (default: the embedded Comoros extract)",
     )
+    add_road_class_options(inputs)
+    add_kind_map_option(inputs)
     add_point_inputs(inputs, batch=True)
     inputs.add_argument(
         "--facilities-dir", metavar="DIR", help="one facility file per region: DIR/<id>.csv (or .geojson, .gpkg)"
@@ -128,6 +139,8 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
     )
     add_standard_option(inputs, help="also check each region against this standard preset or TOML file")
     add_method_options(batch)
+    add_column_options(batch, "facilities")
+    add_column_options(batch, "villages")
 
     split = batch.add_argument_group("extracts")
     split.add_argument(
@@ -202,6 +215,13 @@ def run(args: argparse.Namespace) -> int:
         "villages_dir": args.villages_dir,
         "population": args.population,
         "datum": args.datum,
+        "facilities_datum": args.facilities_datum,
+        "villages_datum": args.villages_datum,
+        "facility_columns": point_columns(args, "facilities"),
+        "village_columns": point_columns(args, "villages"),
+        "kind_map": args.kind_map,
+        "road_class_column": args.road_class_column,
+        "default_road_class": args.default_road_class,
         "profile": args.profile,
         "direction": args.direction,
         "minutes": args.minutes,

@@ -12,7 +12,7 @@ import sys
 import textwrap
 from typing import Any
 
-from coverage.cli._options import Commands, add_command
+from coverage.cli._options import Commands, add_allow_unevaluated_option, add_command
 from coverage.cli._runs import EXIT_ERROR, error_line
 
 logger = logging.getLogger(__name__)
@@ -43,8 +43,12 @@ examples:
   crontab: 0 6 1 * *  cd /srv/coverage && facility-coverage report --config county.toml -q || mail-alert
 
 exit status:
-  0 every target met (or none could be evaluated); 1 a target missed; 2 an error
-  (bad configuration or input, another run in progress); details in run.log
+  0 every target met or not applicable
+  1 a target missed, could not be evaluated, or rests on stand-in data (with
+    --allow-unevaluated or check.allow_unevaluated only a missed target counts,
+    but a run in which no target could be evaluated still exits 1)
+  2 an error (bad configuration or input, another run in progress); details in
+    run.log
 """
 
 
@@ -69,6 +73,7 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
         parents=parents,
     )
     report.add_argument("--config", required=True, metavar="FILE", help="the run configuration (TOML)")
+    add_allow_unevaluated_option(report)
     report.add_argument(
         "--force", action="store_true", help="run and record even when nothing changed since the latest run"
     )
@@ -98,7 +103,9 @@ def run(args: argparse.Namespace) -> int:
     quiet = bool(getattr(args, "quiet", False))
     progress = _Progress(enabled=sys.stderr.isatty() and not quiet)
     try:
-        result = run_report(args.config, force=args.force, progress=progress)
+        result = run_report(
+            args.config, force=args.force, allow_unevaluated=args.allow_unevaluated or None, progress=progress
+        )
     except Exception as error:
         # every failure, not only the library's own errors, is exit status 2: 1 means a target missed
         progress.close()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from coverage._errors import InputError
 from coverage.cli._options import (
     Commands,
+    add_column_options,
     add_command,
     add_kind_options,
     add_out_option,
@@ -20,7 +21,7 @@ from coverage.cli._options import (
     minutes_list,
     whole_number,
 )
-from coverage.cli._runs import EXIT_OK, analyze_from_args, assess_from_args
+from coverage.cli._runs import EXIT_OK, analyze_from_args, assess_from_args, point_columns
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -108,6 +109,7 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
     add_region_options(parser)
     _add_model_options(parser.add_argument_group("siting"))
     _add_candidate_options(parser.add_argument_group("candidates and demand"))
+    add_column_options(parser, "candidates")
     parser.set_defaults(handler=run)
     return parser
 
@@ -198,6 +200,8 @@ def run(args: argparse.Namespace) -> int:
         minutes=args.minutes,
         zone_column=args.zone_column,
         candidates=args.candidates,
+        candidate_columns=point_columns(args, "candidates"),
+        candidates_datum=args.candidates_datum or args.datum,
         spacing_m=args.spacing_m,
         exclude=args.exclude,
         free_existing=args.free_existing,

@@ -13,20 +13,26 @@ Tables and keys (all optional; without any, the embedded Comoros region):
     The region's name in report titles.
 ``[inputs]``
     ``osm`` (road network file), ``region`` (a seed-region preset clipping ``osm``),
-    ``boundary``, ``road_class_column``, ``facilities`` (a file or a list of files),
-    ``villages``, ``population``, ``zones``, ``zones_name_column``, ``zones_where``,
-    ``datum``.
+    ``boundary``, ``boundary_where``, ``border_km``, ``road_class_column``,
+    ``default_road_class``, ``facilities`` (a file or a list of files), ``villages``,
+    ``population``, ``zones``, ``zones_name_column``, ``zones_where``, ``datum``,
+    ``facilities_datum``, ``villages_datum``, ``kind_map``, and the tables
+    ``[inputs.facility_columns]`` (``lon``, ``lat``, ``crs``, ``id``, ``name``,
+    ``kind``) and ``[inputs.village_columns]`` (``lon``, ``lat``, ``crs``, ``id``,
+    ``name``, ``population``).
 ``[analysis]``
     ``profile``, ``direction``, ``ems``, ``kinds``, ``minutes``, ``circle_minutes``
     (the circle the report is about), ``buffer_m``, ``cache_dir``.
 ``[check]``
-    ``standards`` (presets or files), ``zone_classes``, ``zone_class_column``.
+    ``standards`` (presets or files), ``zone_classes``, ``zone_class_column``,
+    ``allow_unevaluated``.
 ``[report]``
     ``folder``, ``history``, ``language``, ``basemap``, ``basemap_attribution``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -56,6 +62,10 @@ LANGUAGES = ("en", "zh")
 DATUMS = ("wgs84", "gcj02", "bd09")
 MAX_MINUTES = 24 * 60.0
 MAX_BUFFER_M = 10_000.0
+MAX_BORDER_KM = 500.0
+#: The fields of [inputs.facility_columns] and [inputs.village_columns].
+FACILITY_COLUMN_FIELDS = ("lon", "lat", "crs", "id", "name", "kind")
+VILLAGE_COLUMN_FIELDS = ("lon", "lat", "crs", "id", "name", "population")
 
 #: Every key, by table ("" is the top level), with what is allowed.
 KEYS: dict[str, dict[str, str]] = {
@@ -65,8 +75,12 @@ KEYS: dict[str, dict[str, str]] = {
     "inputs": {
         "osm": "road network file: OSM extract (.osm.pbf, .osm, .osm.bz2), osmnx .graphml or GIS lines file",
         "region": f"a shipped seed region ({', '.join(REGION_PRESETS)}) clipping osm to its boundary",
-        "boundary": "polygon file to clip the region to",
+        "boundary": "polygon file of the region (villages and people inside it count)",
+        "boundary_where": "a pandas query selecting the region's rows of boundary, e.g. \"name == '东西湖区'\"",
+        "border_km": "roads and facilities this far beyond the boundary count, in km (default: the profile's top "
+        "speed for the longest threshold)",
         "road_class_column": "road-class column of a GIS lines file, a string",
+        "default_road_class": "OSM class of GIS road lines whose class is blank or unknown (default: unclassified)",
         "facilities": "a facility file (CSV with lon/lat, GeoJSON, GeoPackage, Shapefile), or a list of them",
         "villages": "a village file with an optional population column",
         "population": "population raster (WorldPop-style GeoTIFF)",
@@ -74,6 +88,11 @@ KEYS: dict[str, dict[str, str]] = {
         "zones_name_column": "column naming the admin units, a string",
         "zones_where": "a pandas query selecting some zones, e.g. \"admin_level == '4'\"",
         "datum": f"datum of the facility and village files: {', '.join(repr(d) for d in DATUMS)}",
+        "facilities_datum": f"datum of the facility files when it differs from datum: {', '.join(map(repr, DATUMS))}",
+        "villages_datum": f"datum of the village file when it differs from datum: {', '.join(map(repr, DATUMS))}",
+        "kind_map": "how the facility categories become kinds: zh (default), amap, none, or a kind-map .toml file",
+        "facility_columns": "a table naming the facility file's columns: lon, lat, crs, id, name, kind",
+        "village_columns": "a table naming the village file's columns: lon, lat, crs, id, name, population",
     },
     "analysis": {
         "profile": "a speed profile: a shipped name (car, ambulance, walk) or the path of a profile .toml",
@@ -89,6 +108,8 @@ KEYS: dict[str, dict[str, str]] = {
         "standards": "a list of standards: preset names (see 'facility-coverage standards list') or .toml files",
         "zone_classes": "your central / urban / rural polygons (default: derived from the population raster)",
         "zone_class_column": "the column of zone_classes naming each polygon's class, a string",
+        "allow_unevaluated": "true: targets that could not be evaluated (or rest on stand-in data) do not make the "
+        "run exit 1; a run in which no target could be evaluated still does (default: false)",
     },
     "report": {
         "folder": "the folder each run writes its dated folder into",
@@ -156,7 +177,10 @@ class RunConfig:
     osm: Path | None = None
     region: str | None = None
     boundary: Path | None = None
+    boundary_where: str | None = None
+    border_km: float | None = None
     road_class_column: str | None = None
+    default_road_class: str = "unclassified"
     facilities: tuple[Path, ...] = ()
     villages: Path | None = None
     population: Path | None = None
@@ -164,6 +188,11 @@ class RunConfig:
     zones_name_column: str | None = None
     zones_where: str | None = None
     datum: str = "wgs84"
+    facilities_datum: str | None = None
+    villages_datum: str | None = None
+    kind_map: str = "zh"
+    facility_columns: tuple[tuple[str, str], ...] = ()
+    village_columns: tuple[tuple[str, str], ...] = ()
     profile: str = "car"
     direction: str = "to_facility"
     ems: bool = False
@@ -175,6 +204,7 @@ class RunConfig:
     standards: tuple[str, ...] = ()
     zone_classes: Path | None = None
     zone_class_column: str = "zone_class"
+    allow_unevaluated: bool = False
     folder: Path = Path("reports")
     history: Path = Path("reports") / DEFAULT_HISTORY_NAME
     language: str = "en"
@@ -186,12 +216,12 @@ class RunConfig:
         """The region's inputs as keyword arguments of :func:`coverage.analysis.run.analyze` and
         :func:`coverage.standards.assessment.assess` (``osm``, ``facilities``, ..., ``cache_dir``)."""
         boundary: Path | None = self.boundary
-        zones, zones_name_column = self.zones, self.zones_name_column
+        zones, zones_name_column, zones_level = self.zones, self.zones_name_column, None
         if self.region:
             preset = region_preset_path(self.region)
             boundary = boundary or preset
             if zones is None:
-                zones, zones_name_column = preset, "name"
+                zones, zones_name_column, zones_level = preset, "name", "county"
         return {
             "osm": self.osm,
             "facilities": self._facility_input(),
@@ -200,18 +230,38 @@ class RunConfig:
             "zones": zones,
             "zones_name_column": zones_name_column,
             "zones_where": self.zones_where,
+            "zones_level": zones_level,
             "boundary": boundary,
+            "boundary_where": self.boundary_where,
+            "border_km": self.border_km,
             "datum": self.datum,
+            "facilities_datum": self.facilities_datum,
+            "villages_datum": self.villages_datum,
+            "facility_columns": self.point_columns("facility_columns"),
+            "village_columns": self.point_columns("village_columns"),
+            "kind_map": self.kind_map,
             "road_class_column": self.road_class_column,
+            "default_road_class": self.default_road_class,
             "cache_dir": self.cache_dir,
         }
+
+    def point_columns(self, key: str) -> Any:
+        """The ``[inputs.facility_columns]`` or ``[inputs.village_columns]`` table as PointColumns."""
+        from coverage.io.points import PointColumns
+
+        given = dict(getattr(self, key))
+        options = {f"{field}_column": f"{key}.{field} in {self.path.name}" for field in ("lon", "lat", "id", "name")}
+        options.update({"crs": f"{key}.crs", "kind_column": f"{key}.kind", "population_column": f"{key}.population"})
+        return PointColumns(**given, options=options)
 
     def _facility_input(self) -> Any:
         if not self.facilities:
             return None
         if len(self.facilities) == 1:
             return self.facilities[0]
-        return read_facility_files(self.facilities, datum=self.datum)
+        return read_facility_files(
+            self.facilities, datum=self.facilities_datum or self.datum, columns=self.point_columns("facility_columns")
+        )
 
     def input_files(self) -> dict[str, Path]:
         """Every file a run reads, by role (``network``, ``facilities``, ``standard:lianzhou``...).
@@ -246,16 +296,26 @@ class RunConfig:
         return files
 
 
-def read_facility_files(paths: tuple[Path, ...], *, datum: str) -> Any:
+def read_facility_files(paths: tuple[Path, ...], *, datum: str, columns: Any = None) -> Any:
     """Several facility files as one GeoDataFrame; ids are prefixed by the file's stem to keep them apart."""
     import geopandas as gpd
     import pandas as pd
 
-    from coverage.io.points import read_points
+    from coverage.io.points import PointColumns, read_points
 
+    columns = columns or PointColumns()
     frames = []
     for path in paths:
-        frame = read_points(path, datum=datum, what="facilities")
+        frame = read_points(
+            path,
+            datum=datum,
+            what="facilities",
+            lon_column=columns.lon,
+            lat_column=columns.lat,
+            id_column=columns.id,
+            crs=columns.crs,
+            options=columns.options,
+        )
         frame["id"] = path.stem + ":" + frame["id"].astype(str)
         frame["source_file"] = path.name
         frames.append(frame)
@@ -404,7 +464,10 @@ def _config_from_dict(data: dict[str, Any], *, path: Path, text: str) -> RunConf
             )
     fields["region"] = region
     fields["boundary"] = values.file("inputs", "boundary")
+    fields["boundary_where"] = values.text("inputs", "boundary_where")
+    fields["border_km"] = values.number("inputs", "border_km", high=MAX_BORDER_KM, zero=True)
     fields["road_class_column"] = values.text("inputs", "road_class_column")
+    fields["default_road_class"] = values.text("inputs", "default_road_class") or "unclassified"
     fields["facilities"] = values.files("inputs", "facilities")
     fields["villages"] = values.file("inputs", "villages")
     fields["population"] = values.file("inputs", "population")
@@ -412,6 +475,11 @@ def _config_from_dict(data: dict[str, Any], *, path: Path, text: str) -> RunConf
     fields["zones_name_column"] = values.text("inputs", "zones_name_column")
     fields["zones_where"] = values.text("inputs", "zones_where")
     fields["datum"] = values.choice("inputs", "datum", DATUMS) or "wgs84"
+    fields["facilities_datum"] = values.choice("inputs", "facilities_datum", DATUMS)
+    fields["villages_datum"] = values.choice("inputs", "villages_datum", DATUMS)
+    fields["kind_map"] = _kind_map(values, where, folder)
+    fields["facility_columns"] = values.columns("inputs", "facility_columns", FACILITY_COLUMN_FIELDS)
+    fields["village_columns"] = values.columns("inputs", "village_columns", VILLAGE_COLUMN_FIELDS)
 
     fields["profile"] = _profile(values, where, folder)
     fields["direction"] = values.choice("analysis", "direction", DIRECTIONS) or "to_facility"
@@ -430,6 +498,7 @@ def _config_from_dict(data: dict[str, Any], *, path: Path, text: str) -> RunConf
     fields["standards"] = _standards(values, where, folder)
     fields["zone_classes"] = values.file("check", "zone_classes")
     fields["zone_class_column"] = values.text("check", "zone_class_column") or "zone_class"
+    fields["allow_unevaluated"] = values.boolean("check", "allow_unevaluated", default=False)
 
     report_folder = values.folder("report", "folder") or (folder / "reports")
     fields["folder"] = report_folder
@@ -442,6 +511,13 @@ def _config_from_dict(data: dict[str, Any], *, path: Path, text: str) -> RunConf
     config = RunConfig(**fields)
     logger.info("loaded run configuration %s (settings %s)", path, config.sha256[:12])
     return config
+
+
+def with_overrides(config: RunConfig, **changes: Any) -> RunConfig:
+    """The configuration with some settings changed (from the command line), its settings hash recomputed."""
+    changed = dataclasses.replace(config, **changes)
+    fields = {f.name: getattr(changed, f.name) for f in dataclasses.fields(changed)}
+    return dataclasses.replace(changed, sha256=_settings_hash(fields, config.path.parent))
 
 
 def _settings_hash(fields: Mapping[str, Any], folder: Path) -> str:
@@ -496,6 +572,32 @@ def _profile(values: _Values, where: _Where, folder: Path) -> str:
         load_profile(path)
     except ConfigError as error:
         where.fail("analysis", "profile", f"names a profile file that cannot be used: {error}")
+    return str(path)
+
+
+def _kind_map(values: _Values, where: _Where, folder: Path) -> str:
+    from coverage.io.kinds import NO_KIND_MAP, list_kind_maps, load_kind_map
+
+    text = values.text("inputs", "kind_map")
+    if text is None:
+        return "zh"
+    if text == NO_KIND_MAP:
+        return text
+    shipped = list_kind_maps()
+    if not _looks_like_path(text):
+        if text not in shipped:
+            where.fail(
+                "inputs",
+                "kind_map",
+                f"is {text!r}{did_you_mean(text, shipped)}; shipped kind maps: {', '.join(shipped)}, none, or the "
+                "path of a kind-map .toml (relative to this file's folder).",
+            )
+        return text
+    path = (folder / Path(text).expanduser()).resolve()
+    try:
+        load_kind_map(path)
+    except ConfigError as error:
+        where.fail("inputs", "kind_map", f"names a kind map that cannot be used: {error}")
     return str(path)
 
 
@@ -579,11 +681,28 @@ class _Values:
             self.fail(table, key, f"must be true or false (no quotes), got {type_name(value)} {value!r}.")
         return value
 
-    def number(self, table: str, key: str, *, high: float) -> float | None:
+    def number(self, table: str, key: str, *, high: float, zero: bool = False) -> float | None:
         value = self.get(table, key)
         if value is None:
             return None
+        if zero and not isinstance(value, bool) and value == 0:
+            return 0.0
         return self._positive(value, table, key, high=high)
+
+    def columns(self, table: str, key: str, fields: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+        """A table of column names, e.g. ``[inputs.facility_columns]`` with ``lon = "XGCJ"``."""
+        value = self.get(table, key)
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            self.fail(table, key, f'must be a table [{table}.{key}] of field = "column" lines, got {type_name(value)}.')
+        where = f"{table}.{key}"
+        for field, column in value.items():
+            if field not in fields:
+                self.fail(where, field, f"is unknown{did_you_mean(field, fields)}; fields: {', '.join(fields)}.")
+            if not isinstance(column, str) or not column.strip():
+                self.fail(where, field, f"must name a column in quotes, got {type_name(column)} {column!r}.")
+        return tuple((field, str(column).strip()) for field, column in value.items())
 
     def numbers(self, table: str, key: str, *, high: float) -> tuple[float, ...] | None:
         value = self.get(table, key)
@@ -696,16 +815,28 @@ name = "Comoros"                 # the region's name in the report's title
 # contributors, ODbL 1.0). With your own extract, also give boundary (or region).
 # osm = "{osm}"
 # region = "kaijiang"            # a seed region ({regions}): clips osm to its boundary
-# boundary = "county.geojson"    # or your own polygon file to clip to
+# boundary = "county.geojson"    # or your own polygon file: villages and people inside it count
+# boundary_where = "name == '东西湖区'"   # the region's rows of a boundary file of several districts
+# border_km = 20                 # roads and facilities this far beyond the boundary count too (a hospital
+#                                # across the border serves villages inside); default: the profile's top
+#                                # speed for the longest threshold
 # road_class_column = "技术等级"   # road-class column of a GIS lines file
+# default_road_class = "unclassified"   # class of lines whose class is blank or unknown
 
 # Facilities: leave out for the health facilities tagged in the OSM file; or a file
 # (CSV with lon/lat columns, UTF-8 or GBK; GeoJSON; GeoPackage; Shapefile) with a kind
 # column, or a list of files: ["hospitals.csv", "ems_stations.csv"].
 # facilities = "facilities.csv"
+# kind_map = "amap"              # categories to kinds: zh (Chinese names, default), amap (Amap exports:
+#                                # NAME, TYPE, TYPECODE), none, or your own rules (.toml)
+# facilities_datum = "gcj02"     # when the facility file's datum differs from datum
+# the facility file's columns, when not found by their usual names (crs too, for projected x/y):
+# facility_columns = {{ lon = "XGCJ", lat = "YGCJ", id = "ID", name = "NAME", kind = "TYPE" }}
 # Villages: leave out for OSM place=city/town/village/hamlet; or a file with an optional
 # population column. Give every village a stable id column so runs can be compared.
 # villages = "villages.csv"
+# villages_datum = "wgs84"       # when the village file's datum differs from datum
+# village_columns = {{ id = "村代码", name = "村名", population = "常住人口" }}
 # datum = "gcj02"                # coordinates copied from Amap/Tencent; "bd09" for Baidu
 
 population = "{population}"   # WorldPop 2020, CC BY 4.0
@@ -729,6 +860,7 @@ circle_minutes = 30              # the circle the report is about: villages beyo
 standards = ["yiyang"]
 # zone_classes = "zone_classes.gpkg"   # your central / urban / rural polygons
 # zone_class_column = "zone_class"
+# allow_unevaluated = true       # targets that could not be evaluated do not make the run exit 1
 
 [report]
 folder = "reports"               # each run writes reports/<date>_<time>/

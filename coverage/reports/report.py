@@ -43,7 +43,7 @@ from coverage.network.prepared import file_sha256
 from coverage.outputs.files import for_gpkg, write_csv, write_json
 from coverage.outputs.maps import COVERED_COLOUR, UNCOVERED_COLOUR, DataLayer, coverage_map, feature, map_html
 from coverage.outputs.static_map import draw_static_map
-from coverage.reports.config import RunConfig, load_run_config
+from coverage.reports.config import RunConfig, load_run_config, with_overrides
 from coverage.reports.history import (
     Run,
     RunDiff,
@@ -60,7 +60,7 @@ from coverage.reports.history import (
     village_status_table,
 )
 from coverage.reports.page import ReportPage, render_report
-from coverage.standards.checks import CANNOT, FAIL, PASS
+from coverage.standards.checks import ASSUMED, CANNOT, FAIL, NOT_APPLICABLE, PASS, exit_status
 
 if TYPE_CHECKING:
     from coverage.standards.assessment import Assessment
@@ -176,23 +176,25 @@ def targets_table(assessments: Sequence[Assessment]) -> pd.DataFrame:
     for assessment in assessments:
         english = assessment.table(lang="en")
         chinese = assessment.table(lang="zh")
-        for (_, row), label_zh in zip(english.iterrows(), chinese["label"], strict=True):
+        for (_, row), (_, zh) in zip(english.iterrows(), chinese.iterrows(), strict=True):
             rows.append(
                 {
                     "standard": assessment.standard.name,
                     "target": row["target"],
                     "label_en": row["label"],
-                    "label_zh": label_zh,
+                    "label_zh": zh["label"],
                     "status": row["status"],
                     "measured": row["measured"],
                     "required": row["required"],
                     "unit": row["unit"],
                     "shortfall": row["shortfall"],
+                    "assumption": row["assumption"],
                     "detail": row["detail"],
+                    "detail_zh": zh["detail"],
                 }
             )
     columns = ["standard", "target", "label_en", "label_zh", "status", "measured", "required", "unit"]
-    return pd.DataFrame(rows, columns=[*columns, "shortfall", "detail"])
+    return pd.DataFrame(rows, columns=[*columns, "shortfall", "assumption", "detail", "detail_zh"])
 
 
 def coverage_figures(analysis: Analysis, *, minutes: float) -> dict[str, Any]:
@@ -232,6 +234,7 @@ def run_report(
     config: RunConfig | str | os.PathLike[str],
     *,
     force: bool = False,
+    allow_unevaluated: bool | None = None,
     progress: Progress | None = None,
 ) -> ReportResult:
     """Run the scheduled report of a region: analyze → check → map → dated folder → history.
@@ -242,6 +245,10 @@ def run_report(
         A loaded configuration or the path of its TOML file.
     force : bool
         Run and record even when nothing changed since the latest run.
+    allow_unevaluated : bool, optional
+        Overrides the configuration's ``check.allow_unevaluated``: targets that could
+        not be evaluated do not make the run exit 1 (see
+        :func:`coverage.standards.checks.exit_status`).
     progress : callable, optional
         Called with a short label as each step starts.
 
@@ -260,6 +267,8 @@ def run_report(
     """
     if not isinstance(config, RunConfig):
         config = load_run_config(config)
+    if allow_unevaluated is not None and allow_unevaluated != config.allow_unevaluated:
+        config = with_overrides(config, allow_unevaluated=allow_unevaluated)
     step = progress or (lambda label: None)
     folder = config.folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -318,12 +327,14 @@ def _unchanged(config: RunConfig, latest: Run, folder: Path) -> ReportResult:
     return ReportResult(run=latest.id, unchanged=True, folder=folder, exit_code=latest.exit_code, summary_line=line)
 
 
-def _targets_phrase(passed: int, failed: int, cannot: int) -> str:
-    if passed + failed + cannot == 0:
+def _targets_phrase(passed: int, failed: int, cannot: int, not_applicable: int = 0) -> str:
+    if passed + failed + cannot + not_applicable == 0:
         return "no targets configured"
     parts = [f"{passed} met", f"{failed} missed"]
     if cannot:
-        parts.append(f"{cannot} not evaluable")
+        parts.append(f"{cannot} not confirmed (not evaluable or on stand-in data)")
+    if not_applicable:
+        parts.append(f"{not_applicable} not applicable")
     return "targets " + ", ".join(parts)
 
 
@@ -489,8 +500,9 @@ def _compute_and_write(
             )
         )
     targets = targets_table(assessments)
-    missed = bool((targets["status"] == FAIL).any())
-    exit_code = EXIT_MISSED if missed else EXIT_MET
+    target_statuses = tuple(str(s) for s in targets["status"])
+    unmet = exit_status(target_statuses, allow_unevaluated=config.allow_unevaluated)
+    exit_code = EXIT_MISSED if unmet else EXIT_MET
 
     step("changes")
     statuses = village_status_table(analysis.villages, minutes=circle)
@@ -513,9 +525,11 @@ def _compute_and_write(
     step("report")
     finished = dt.datetime.now().astimezone()
     counts = targets["status"].value_counts()
-    passed, failed, cannot = (int(counts.get(status, 0)) for status in (PASS, FAIL, CANNOT))
+    passed, failed, not_applicable = (int(counts.get(status, 0)) for status in (PASS, FAIL, NOT_APPLICABLE))
+    # the history's third count is every target not confirmed: not evaluable, or measured on stand-in data
+    cannot = int(counts.get(CANNOT, 0)) + int(counts.get(ASSUMED, 0))
     line = (
-        f"{title}: run {run_id}: {_targets_phrase(passed, failed, cannot)}; "
+        f"{title}: run {run_id}: {_targets_phrase(passed, failed, cannot, not_applicable)}; "
         f"{figures['villages_uncovered']} of {figures['villages_total']} villages outside {circle:g} min"
         f"{_share_phrase(figures['population_share'])}"
         f"{_changes_phrase(changes)}"

@@ -28,7 +28,7 @@ from pyproj import Transformer
 
 from coverage._errors import InputError
 from coverage.analysis.zones import read_boundary
-from coverage.io.points import check_points_in_extent, read_points
+from coverage.io.points import PointColumns, check_points_in_extent, read_points
 from coverage.network.prepared import Network
 from coverage.network.snapping import attach_points
 
@@ -177,6 +177,7 @@ def candidates_from(
     layer: str | None = None,
     id_column: str | None = None,
     name_column: str | None = None,
+    columns: PointColumns | None = None,
     access_speed_kph: float = DEFAULT_ACCESS_SPEED_KPH,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
 ) -> gpd.GeoDataFrame:
@@ -202,6 +203,9 @@ def candidates_from(
     name_column : str, optional
         Column naming each point; default the first of ``name``, ``名称``,
         ``机构名称``, ``NAME``, ``Name``, else the id.
+    columns : PointColumns, optional
+        A file's coordinate, id and name columns (``id_column`` and ``name_column``
+        given here win), and how messages name them.
     access_speed_kph, tolerance_m : float
         Off-road speed and snapping tolerance (use the profile's): candidates
         farther than ``tolerance_m`` from a road are flagged ``off_network``.
@@ -225,7 +229,20 @@ def candidates_from(
         column = id_column or "id"
         ids = frame[column].astype(str) if column in frame else pd.Series(np.arange(1, len(frame) + 1).astype(str))
     else:
-        frame = read_points(source, datum=datum, layer=layer, id_column=id_column, what="candidates")
+        columns = columns or PointColumns()
+        id_column = id_column or columns.id
+        name_column = name_column or columns.name
+        frame = read_points(
+            source,
+            datum=datum,
+            layer=layer,
+            id_column=id_column,
+            lon_column=columns.lon,
+            lat_column=columns.lat,
+            crs=columns.crs,
+            what="candidates",
+            options=columns.options,
+        )
         label = str(source)
         ids = frame["id"].astype(str)
     if ids.duplicated().any():

@@ -37,6 +37,7 @@ import scipy.sparse as sp
 
 from coverage._errors import InputError
 from coverage.analysis.result import Analysis
+from coverage.io.points import PointColumns
 from coverage.network.routing import nearest_facility, pair_seconds, reach_points
 from coverage.network.snapping import Attachment, attach_points
 from coverage.siting.candidates import (
@@ -686,6 +687,8 @@ def site(
     minutes: Minutes = 30.0,
     zone_column: str = "zone",
     candidates: gpd.GeoDataFrame | str | os.PathLike[str] | None = None,
+    candidate_columns: PointColumns | None = None,
+    candidates_datum: str = "wgs84",
     spacing_m: float = DEFAULT_SPACING_M,
     exclude: Exclusion = None,
     free_existing: bool = False,
@@ -719,6 +722,10 @@ def site(
     candidates : GeoDataFrame or path, optional
         Candidate sites; default road points every ``spacing_m`` plus the villages.
         A path is read as a planner's point list (:func:`~coverage.siting.candidates.candidates_from`).
+    candidate_columns : PointColumns, optional
+        Which columns of a candidate file hold the coordinates, id and name.
+    candidates_datum : {"wgs84", "gcj02", "bd09"}
+        The datum of a candidate file.
     spacing_m : float
         Spacing of the default road candidates.
     exclude : shapely geometry, GeoDataFrame, GeoSeries or path, optional
@@ -776,6 +783,8 @@ def site(
                 network=analysis.network,
                 kind="file",
                 exclude=exclude,
+                datum=candidates_datum,
+                columns=candidate_columns,
                 access_speed_kph=profile.facility_access_speed_kph,
                 tolerance_m=profile.snap_tolerance_m,
             )
