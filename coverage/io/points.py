@@ -202,8 +202,14 @@ def _read_text_table(path: Path, *, encoding: str | None, label: str) -> tuple[p
 
 
 def _retype(column: pd.Series) -> pd.Series:
-    """Give a column read as text the type pandas would have inferred (empty cells missing)."""
+    """Give a column read as text the type pandas would have inferred (empty cells missing).
+
+    Codes written with leading zeros (Amap's TYPECODE ``090400``, ``编码`` ``0012``) stay
+    text: as numbers they would lose the zeros that make them codes.
+    """
     values = column.replace("", np.nan)
+    if values.dropna().astype(str).str.match(r"^0\d").any():
+        return values
     try:
         return pd.to_numeric(values)
     except (ValueError, TypeError):
