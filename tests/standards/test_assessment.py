@@ -269,3 +269,36 @@ def test_analyses_already_run_are_reused_unless_their_speeds_differ(assessments,
     fresh = assess(load_standard("yiyang"), analyses={key: impostor}, **region)
     assert fresh.analyses[key] is not impostor
     assert fresh.analyses[key].profile.fingerprint == base.profile.fingerprint
+
+
+def test_zone_radii_are_measured_over_land_inside_the_boundary_and_empty_units_do_not_apply(
+    tmp_path, region, mwali_boundary
+):
+    """A zone-class polygon reaching into the sea counts only its land; a unit with no land of the class is n/a."""
+    import geopandas as gpd
+    import shapely
+
+    outline = gpd.GeoSeries([mwali_boundary], crs=4326)
+    utm = outline.estimate_utm_crs()
+    island_km2 = float(outline.to_crs(utm).area.iloc[0]) / 1e6
+    communes = gpd.read_file(COMOROS_ADMIN).query("admin_level == '8'")
+    communes = communes[communes.geometry.within(mwali_boundary.buffer(0.01))]
+    # rural: a box far larger than the island (mostly sea); urban: one commune only
+    box = shapely.box(*shapely.bounds(mwali_boundary)).buffer(0.2)
+    urban = communes.geometry.iloc[0]
+    layer = tmp_path / "classes.geojson"
+    gpd.GeoDataFrame({"zone_class": ["rural", "urban"]}, geometry=[box.difference(urban), urban], crs=4326).to_file(
+        layer
+    )
+    standard = load_standard("kaijiang")
+    assessment = assess(standard, zone_classes=layer, **region)
+    by_id = dict(zip([t.id for t in standard.targets], assessment.results, strict=True))
+    rural = by_id["ems_radius_rural"]
+    urban_area_km2 = float(gpd.GeoSeries([urban.intersection(mwali_boundary)], crs=4326).to_crs(utm).area.iloc[0]) / 1e6
+    assert rural.by_zone["area_km2"].sum() == pytest.approx(island_km2 - urban_area_km2, rel=0.01)
+    box_km2 = float(gpd.GeoSeries([box], crs=4326).to_crs(utm).area.iloc[0]) / 1e6
+    assert box_km2 > 3 * island_km2  # the box really reaches into the sea
+    urban_radius = by_id["ems_radius_urban"]
+    units = urban_radius.by_unit.set_index("unit")
+    assert (units["status"] == NOT_APPLICABLE).sum() == len(units) - 1
+    assert units.loc[units["status"] != NOT_APPLICABLE, "area_km2"].iloc[0] == pytest.approx(urban_area_km2, rel=0.01)
