@@ -8,6 +8,7 @@ and :func:`kind_name` name a verdict and a facility kind.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 LANGUAGES = ("en", "zh")
@@ -110,6 +111,63 @@ def zone_class_name(zone_class: str, lang: str = "en") -> str:
     return _pick(ZONE_CLASS_NAMES, zone_class, lang)
 
 
+def display_width(value: str) -> int:
+    """Columns a text takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in value)
+
+
+def centred(value: str, width: int) -> str:
+    """``value`` centred in ``width`` terminal columns (Chinese characters counted as two)."""
+    gap = max(0, width - display_width(value))
+    return " " * (gap // 2) + value + " " * (gap - gap // 2)
+
+
 def text(key: str, lang: str = "en", **fields: Any) -> str:
     """The message ``key`` in ``lang``, its fields filled in."""
     return _pick(MESSAGES, key, lang).format(**fields)
+
+
+#: Chinese wording of the warnings a planner acts on, keyed by the English message
+#: template the library logs (``%`` fields in the same order). ``tests/test_i18n.py``
+#: checks that every key still stands verbatim in the package, so a reworded warning
+#: cannot silently lose its translation.
+LOG_MESSAGES_ZH: dict[str, str] = {
+    "no ambulance stations (kind 'ems') in the facility data: the %d hospitals stand in as EMS bases; "
+    "targets measured on them are reported as 'assumed', never as met": "医疗机构数据中没有急救站（类别 ems）：以 %d 家医院代替急救站测算；"
+    "据此测算的目标标为“基于替代数据”，不算达标",
+    "no facilities of kind %s (kinds present: %s)": "没有类别为 %s 的医疗机构（现有类别：%s）",
+    "%s: the file's own %r column is kept as %r": "%s：文件原有的 %r 列保留为 %r",
+    "%s: %d of %d facilities lie outside the road network's extent; they are kept and flagged off_network": "%s：%d / %d 个医疗机构位于路网范围之外；已保留并标记为 off_network（不在路网上）",
+    "%s: %d of %d villages lie outside the road network's extent; they are kept and flagged off_network": "%s：%d / %d 个村庄位于路网范围之外；已保留并标记为 off_network（不在路网上）",
+    "%s: %d facilities lie more than %g km outside the boundary (%s; ids %s): left out of this region's analysis": "%s：%d 个医疗机构位于边界外 %g 公里以上（%s；编号 %s）：不计入本区域的分析",
+    "%s: %d villages lie outside the boundary (%s; ids %s): left out of this region's analysis": "%s：%d 个村庄位于边界之外（%s；编号 %s）：不计入本区域的分析",
+    "%s has no kind column: every row counts as kind 'facility'": "%s 没有类别列：所有记录均按“医疗机构”计",
+    "%s: kind map %r has rules on %s, but the file has no such column (looked for %s); those rules are skipped": "%s：类别规则 %r 有针对 %s 的规则，但文件中没有相应的列（查找了 %s）；这些规则未使用",
+    "%s: %d rows left out by the %r kind map: %s": "%s：%d 条记录按类别规则 %r 不计入：%s",
+    "%s: %d rows have a category no rule of the %r kind map knows, kept under that name: %s%s. "
+    "Add rules for them to a copy of the map, or they count only where all facilities count": "%s：%d 条记录的类别不在类别规则 %r 中，按原类别名保留：%s%s。"
+    "可在规则副本中为其添加规则，否则它们只在统计全部医疗机构时计入",
+    "%s: %d of %d road lines (%.1f km) have a blank or unknown class in column %r (%s) and are read as %r "
+    "(--default-road-class); listed in the road_problems layer": "%s：%d / %d 条道路（%.1f 公里）在 %r 列中等级为空或无法识别（%s），按 %r 计算"
+    "（--default-road-class）；详见 road_problems 图层",
+    "%s: road classes assumed for some lines (blank or unknown class): %s": "%s：部分道路等级为推定值（等级为空或无法识别）：%s",
+    "%s: %d boundary polygons (%s%s) are joined into one region; to analyse one of them, select it with "
+    "--boundary-where, e.g. \"%s == '...'\"": "%s：%d 个边界面（%s%s）被合并为一个区域；如只分析其中之一，请用 --boundary-where 选择，"
+    "例如 \"%s == '...'\"",
+    "%s: the zones overlap (their areas add up to %.0f%% of their union); each place goes to the first "
+    "zone holding it. Select one level, e.g. with a where query such as \"admin_level == '8'\".": "%s：各分区相互重叠（面积之和为其并集的 %.0f%%）；每个地点归入第一个包含它的分区。"
+    "请只选择一个层级，例如 \"admin_level == '8'\"。",
+}
+
+#: Level names as the Chinese log lines show them.
+LEVEL_NAMES_ZH = {"DEBUG": "调试", "INFO": "信息", "WARNING": "警告", "ERROR": "错误", "CRITICAL": "严重错误"}
+
+
+def localised_message(template: str, args: tuple[Any, ...] | Any, lang: str) -> str:
+    """A log message in ``lang``: the Chinese template when there is one, its fields filled in."""
+    if lang == "zh":
+        template = LOG_MESSAGES_ZH.get(template, template)
+    try:
+        return template % args if args else template
+    except (TypeError, ValueError):
+        return str(template)

@@ -330,13 +330,17 @@ def _within_region(
         # no boundary: nothing is cut; points beyond the network are flagged off_network when attached
         outside = outside_extent(frame, extent, source=label)
         if outside.any():
-            logger.warning(
-                "%s: %d of %d %s lie outside the road network's extent; they are kept and flagged off_network",
-                label,
-                int(outside.sum()),
-                len(frame),
-                what,
-            )
+            counts = (label, int(outside.sum()), len(frame))
+            if what == "facilities":
+                logger.warning(
+                    "%s: %d of %d facilities lie outside the road network's extent; they are kept and flagged off_network",
+                    *counts,
+                )
+            else:
+                logger.warning(
+                    "%s: %d of %d villages lie outside the road network's extent; they are kept and flagged off_network",
+                    *counts,
+                )
         if what == "facilities":
             frame["outside_boundary"] = False
         return frame
@@ -370,13 +374,21 @@ def _warn_left_out(dropped: gpd.GeoDataFrame, *, label: str, what: str, region: 
     beyond = (
         f"more than {region.border_km:g} km outside the boundary" if what == "facilities" else "outside the boundary"
     )
-    logger.warning(
-        "%s: %d %s lie %s (%s; ids %s): left out of this region's analysis",
-        label,
-        len(dropped),
-        what,
-        beyond,
-        where,
-        shown,
-    )
+    if what == "facilities":
+        logger.warning(
+            "%s: %d facilities lie more than %g km outside the boundary (%s; ids %s): left out of this region's analysis",
+            label,
+            len(dropped),
+            region.border_km,
+            where,
+            shown,
+        )
+    else:
+        logger.warning(
+            "%s: %d villages lie outside the boundary (%s; ids %s): left out of this region's analysis",
+            label,
+            len(dropped),
+            where,
+            shown,
+        )
     notes["left_out"] = {"count": len(dropped), "reason": beyond, "ids": ids[:100], "extent": where}

@@ -71,7 +71,18 @@ def verbosity_parent() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more messages (-vv for debugging)"
     )
     verbosity.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="only errors")
+    add_lang_option(verbosity, default=argparse.SUPPRESS)
     return verbosity
+
+
+def add_lang_option(group: Options, *, default: str = "en") -> None:
+    """``--lang``: the language of what is printed, logged, mapped and reported."""
+    group.add_argument(
+        "--lang",
+        choices=["en", "zh"],
+        default=default,
+        help="language of the printed results, warnings, maps and reports: en or zh (中文) (default: en)",
+    )
 
 
 def add_command(

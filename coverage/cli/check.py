@@ -69,9 +69,6 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
     add_region_options(parser)
     add_zone_class_options(parser)
     parser.add_argument(
-        "--lang", choices=["zh", "en"], default="en", help="language of the printed table (default: %(default)s)"
-    )
-    parser.add_argument(
         "--fail-on-miss",
         action="store_true",
         help="exit with status 1 when a target is missed, could not be evaluated or rests on stand-in data",
@@ -105,12 +102,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_assessment(assessment: Assessment, out: Path, *, lang: str) -> None:
-    from coverage._i18n import status_word, text
+    from coverage._i18n import centred, status_word, text
 
     standard = assessment.standard
     title = standard.title_zh if lang == "zh" else standard.title_en
     print(f"{title} ({standard.name})")
     for row in assessment.table(lang=lang).itertuples():
-        print(f"  [{status_word(str(row.status), lang):^15}] {row.label}")
+        print(f"  [{centred(status_word(str(row.status), lang), 15)}] {row.label}")
         print(f"                    {row.detail}")
     print("  " + text("wrote", lang, files=f"{out / 'standards.json'}, {out / 'standards.csv'}"))

@@ -15,10 +15,11 @@ import sys
 from collections.abc import Sequence
 
 from coverage._errors import CoverageError
+from coverage._i18n import LEVEL_NAMES_ZH, localised_message
 from coverage._version import __version__
 from coverage.cli import analyze, batch, catalog, check, history, init, report, site
 from coverage.cli import map as map_command
-from coverage.cli._options import verbosity_parent
+from coverage.cli._options import add_lang_option, verbosity_parent
 from coverage.cli._runs import EXIT_ERROR
 
 DESCRIPTION = """\
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     # -v/-q work before or after the command name
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more messages (-vv for debugging)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    add_lang_option(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     parents = [verbosity_parent()]
     for module in COMMANDS:
@@ -53,9 +55,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(verbose: int, quiet: bool) -> None:
+class _Formatter(logging.Formatter):
+    """``WARNING: message`` in English, ``警告：消息`` in Chinese (the warnings a planner acts on translated)."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = localised_message(str(record.msg), record.args, self.lang)
+        if self.lang == "zh":
+            text = f"{LEVEL_NAMES_ZH.get(record.levelname, record.levelname)}：{message}"
+        else:
+            text = f"{record.levelname}: {message}"
+        if record.exc_info:
+            text = f"{text}\n{self.formatException(record.exc_info)}"
+        return text
+
+
+def _configure_logging(verbose: int, quiet: bool, lang: str = "en") -> None:
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+    logging.basicConfig(level=level)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_Formatter(lang))
     logging.getLogger("coverage").setLevel(level)
 
 
@@ -63,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``facility-coverage`` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    _configure_logging(args.verbose, args.quiet)
+    _configure_logging(args.verbose, args.quiet, args.lang)
     if args.command is None:
         parser.print_help()
         return EXIT_ERROR

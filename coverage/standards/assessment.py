@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from coverage._i18n import zone_class_name
+from coverage._i18n import kind_name, zone_class_name
 from coverage.analysis.result import Analysis
 from coverage.analysis.run import analyze
 from coverage.analysis.zones import read_zone_classes, zone_classes_from_population
@@ -332,8 +332,9 @@ def _evaluate(
 
 
 def _missing_kinds(target: Target, base: Analysis, kinds: tuple[str, ...]) -> CheckResult:
-    present = ", ".join(sorted(base.facilities["kind"].astype(str).unique()))
-    wanted = ", ".join(kinds)
+    found = sorted(base.facilities["kind"].astype(str).unique())
+    present, present_zh = ", ".join(found), "、".join(kind_name(k, "zh") for k in found)
+    wanted, wanted_zh = ", ".join(kinds), "、".join(kind_name(k, "zh") for k in kinds)
     count_note = " (hospitals do not count as EMS stations in a count)" if kinds == ("ems",) else ""
     count_note_zh = "（清点数量时医院不能代替急救站）" if kinds == ("ems",) else ""
     return CheckResult(
@@ -345,7 +346,7 @@ def _missing_kinds(target: Target, base: Analysis, kinds: tuple[str, ...]) -> Ch
         "",
         detail=f"the facility data has no facilities of kind {wanted}{count_note} (kinds present: {present}); "
         "give a facility file whose categories name them (see --kind-map)",
-        detail_zh=f"医疗机构数据中没有类别为 {wanted} 的机构{count_note_zh}（现有类别：{present}）；"
+        detail_zh=f"医疗机构数据中没有{wanted_zh}（{wanted}）{count_note_zh}（现有类别：{present_zh}）；"
         "请提供标明这些类别的医疗机构文件（参见 --kind-map）",
     )
 

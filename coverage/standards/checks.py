@@ -97,7 +97,9 @@ class CheckResult:
         """The detail sentence in ``lang``, with the assumption first when there is one."""
         detail = self.detail_zh if lang == "zh" and self.detail_zh else self.detail
         assumption = self.assumption_zh if lang == "zh" and self.assumption_zh else self.assumption
-        return f"{assumption}; {detail}" if assumption else detail
+        if not assumption:
+            return detail
+        return f"{assumption}；{detail}" if lang == "zh" else f"{assumption}; {detail}"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (tables as lists of records)."""
