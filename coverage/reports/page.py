@@ -19,8 +19,9 @@ import pandas as pd
 from jinja2 import Environment
 from markupsafe import Markup
 
+from coverage._i18n import status_meaning
 from coverage.reports.history import RunDiff
-from coverage.standards.checks import CANNOT, FAIL, PASS
+from coverage.standards.checks import CANNOT, STATUSES
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,11 @@ WORDS: dict[str, dict[str, str]] = {
         "detail": "How it was measured",
         "pass": "met",
         "fail": "MISSED",
+        "assumed": "assumed",
         "cannot_evaluate": "cannot evaluate",
+        "not_applicable": "not applicable",
+        "statuses": "Statuses",
+        "min": "min",
         "all_met": "All evaluated targets are met.",
         "some_missed": "Targets missed",
         "map": "Coverage map",
@@ -122,7 +127,11 @@ WORDS: dict[str, dict[str, str]] = {
         "detail": "测算方法",
         "pass": "达标",
         "fail": "未达标",
+        "assumed": "基于替代数据",
         "cannot_evaluate": "无法评估",
+        "not_applicable": "不适用",
+        "statuses": "状态说明",
+        "min": "分钟",
         "all_met": "所有可评估目标均已达标。",
         "some_missed": "未达标目标",
         "map": "覆盖地图",
@@ -179,7 +188,8 @@ h3 { font-size: 14px; margin: 12px 0 4px 0; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 4px 0 8px 0; }
 th, td { border: 1px solid #d0d7de; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; } td.num { text-align: right; white-space: nowrap; }
-.pass { color: #1a7f37; font-weight: 700; } .fail { color: #cf222e; font-weight: 700; } .cannot_evaluate { color: #6e7781; font-weight: 700; }
+.pass { color: #1a7f37; font-weight: 700; } .fail { color: #cf222e; font-weight: 700; }
+.cannot_evaluate, .assumed { color: #9a6700; font-weight: 700; } .not_applicable { color: #6e7781; font-weight: 700; }
 .small { font-size: 12px; color: #57606a; }
 iframe.map { width: 100%; height: 620px; border: 1px solid #d0d7de; }
 img.map { width: 100%; display: none; }
@@ -224,6 +234,7 @@ _TEMPLATE = """<!DOCTYPE html>
 {% endfor %}
 </table>
 {% endfor %}
+{% if standards %}<p class="small">{{ w.statuses }}: {% for status, meaning in statuses %}<span class="{{ status }}">{{ w[status] }}</span> {{ meaning }}{{ "；" if page.language == "zh" else ";" }} {% endfor %}</p>{% endif %}
 </section>
 
 <section id="map">
@@ -237,7 +248,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <table>
 <tr><th>{{ w.within }}</th><th>{{ w.people }}</th><th>{{ w.villages }}</th></tr>
 {% for t in thresholds %}
-<tr><td>{{ t.minutes }} min</td><td class="num">{{ t.people }}</td><td class="num">{{ t.villages }}</td></tr>
+<tr><td>{{ t.minutes }} {{ w.min }}</td><td class="num">{{ t.people }}</td><td class="num">{{ t.villages }}</td></tr>
 {% endfor %}
 </table>
 </section>
@@ -306,6 +317,31 @@ def _figure(value: Any, unit: str) -> str:
     return f"{text} {unit}".strip()
 
 
+#: The shortfall's keys (see ``Assessment.table``) in Chinese.
+_SHORTFALL_ZH = {
+    "people": "人口",
+    "households": "户数",
+    "villages": "村庄",
+    "villages_outside": "圈外村庄",
+    "people_outside": "圈外人口",
+    "facilities": "机构",
+    "units": "单元",
+    "people_beyond_straight_line": "直线距离超出半径的人口",
+    "people_beyond_by_road": "道路距离超出半径的人口",
+    "villages_beyond_by_road": "道路距离超出半径的村庄",
+}
+
+
+def _shortfall(text: str, language: str) -> str:
+    """``people 1,234; villages_outside 5`` as the page shows it: words, in the page's language."""
+    parts = []
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        key, _, value = part.rpartition(" ")
+        name = _SHORTFALL_ZH.get(key, key) if language == "zh" else key.replace("_", " ")
+        parts.append(f"{name} {value}")
+    return ("；" if language == "zh" else "; ").join(parts)
+
+
 def _minutes_text(value: Any, missing: str, *, sign: str = "") -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return missing
@@ -335,11 +371,11 @@ def render_report(page: ReportPage) -> str:
                 "targets": [
                     {
                         "label": row.label_zh if page.language == "zh" else row.label_en,
-                        "status": row.status if row.status in (PASS, FAIL, CANNOT) else CANNOT,
+                        "status": row.status if row.status in STATUSES else CANNOT,
                         "measured": _figure(row.measured, str(row.unit or "")),
                         "required": _figure(row.required, str(row.unit or "")),
-                        "shortfall": str(row.shortfall or "").replace("_", " "),
-                        "detail": row.detail,
+                        "shortfall": _shortfall(str(row.shortfall or ""), page.language),
+                        "detail": getattr(row, "detail_zh", "") or row.detail if page.language == "zh" else row.detail,
                     }
                     for row in rows.itertuples(index=False)
                 ],
@@ -415,6 +451,7 @@ def render_report(page: ReportPage) -> str:
         uncovered_title=w["uncovered"].format(m=page.figures["circle_minutes"]),
         changes=changes,
         trend_svg=Markup(trend_svg(page.trend, language=page.language)),
+        statuses=[(status, status_meaning(status, page.language)) for status in STATUSES],
         png=png,
         generated=w["generated"].format(v=page.version, c=page.config_path),
         run_n=w["run_n"].format(n=page.run),
