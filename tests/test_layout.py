@@ -25,6 +25,7 @@ STAGES = (
     "analysis",
     "standards",
     "siting",
+    "ems",
     "outputs",
     "reports",
     "batch",
