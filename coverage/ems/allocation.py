@@ -193,6 +193,17 @@ def allocate_ambulances(
         blocks.append(sp.hstack([sp.csr_matrix((1, n_x)), sp.csr_matrix(np.ones((1, n_z))), sp.csr_matrix((1, n_y))]))
         lower_rows.append(np.array([-np.inf]))
         upper_rows.append(np.array([float(new_sites or 0)]))
+        # valid inequality tightening the relaxation: a place is covered once only by an open site,
+        # y_g1 - sum_{new i covers g} z_i <= 1 if a site open already covers g, else 0
+        first_level = np.cumsum(levels) - levels
+        has_level = levels > 0
+        y_first = sp.csr_matrix(
+            (np.ones(int(has_level.sum())), (np.flatnonzero(has_level), first_level[has_level])), shape=(n_groups, n_y)
+        )
+        covered_fixed = np.asarray(groups[:, np.flatnonzero(fixed)].sum(axis=1)).ravel() > 0
+        blocks.append(sp.hstack([sp.csr_matrix((n_groups, n_x)), -groups[:, candidates], y_first]))
+        lower_rows.append(np.full(n_groups, -np.inf))
+        upper_rows.append(covered_fixed.astype(np.float64))
     run = _run_highs(
         cost=cost,
         upper=upper,
