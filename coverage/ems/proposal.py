@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from coverage._errors import InputError
 from coverage.analysis.result import Analysis
 from coverage.ems.allocation import Allocation, allocate_ambulances
+from coverage.ems.fleet import SORT_COLUMNS
 from coverage.ems.run import EmsResult, attach, ems
 from coverage.network.routing import pair_seconds
 from coverage.network.snapping import Attachment
@@ -232,6 +233,8 @@ def _ems_with_new_stations(
             "id": opened["id"].astype(str).to_numpy(),
             "name": opened["name"].astype(str).to_numpy(),
             "kind": "ems",
+            "ambulances": new_counts,
+            **{column: 0 for column in SORT_COLUMNS if column in analysis.facilities},
         },
         geometry=opened.geometry.to_numpy(),
         crs=4326,
