@@ -143,7 +143,7 @@ def allocate_ambulances(
     n_sites = csr.shape[0]
     siting = new_sites is not None
     fixed = np.zeros(n_sites, dtype=bool) if fixed_open is None else np.asarray(fixed_open, dtype=bool)
-    if siting and (isinstance(new_sites, bool) or int(new_sites) != new_sites or new_sites < 0):
+    if new_sites is not None and (isinstance(new_sites, bool) or int(new_sites) != new_sites or new_sites < 0):
         msg = f"new_sites must be a whole number >= 0, got {new_sites!r}"
         raise InputError(msg)
     # places with identical coverage merge; places nobody reaches drop out (they add nothing)

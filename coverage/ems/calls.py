@@ -180,7 +180,7 @@ def read_call_records(
     )
 
 
-def hourly_profile(times: pd.Series) -> np.ndarray:
+def hourly_profile(times: pd.Series | pd.DatetimeIndex) -> np.ndarray:
     """Share of the calls in each hour of the day (0-23)."""
     counts = np.bincount(pd.DatetimeIndex(times).hour, minlength=24).astype(np.float64)
     return counts / counts.sum() if counts.sum() else flat_profile()

@@ -24,6 +24,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -356,18 +357,26 @@ class _Run:
             nxt = None
             if self.transport[call] and hospital >= 0:
                 yield env.timeout(s.point_to_hospital_s[point] + self.handover_s[call])
-                nxt = self._next_waiting(lambda p, h=hospital: float(s.hospital_to_point_s[p, h]))
+                nxt = self._next_waiting(partial(_from_hospital, s, hospital))
                 if nxt is None:
                     yield env.timeout(s.hospital_to_base_s[hospital, station])
             else:
                 yield env.timeout(s.point_to_base_s[point, station])
             if nxt is None:
-                nxt = self._next_waiting(lambda p: float(s.base_to_point_s[p, station]))
+                nxt = self._next_waiting(partial(_from_station, s, station))
             if nxt is None:
                 break
             call, leg_s = nxt
         self.idle[station] += 1
         self.busy_s[station] += env.now - started
+
+
+def _from_hospital(scenario: Scenario, hospital: int, point: int) -> float:
+    return float(scenario.hospital_to_point_s[point, hospital])
+
+
+def _from_station(scenario: Scenario, station: int, point: int) -> float:
+    return float(scenario.base_to_point_s[point, station])
 
 
 # --------------------------------------------------------------------------- replications

@@ -606,6 +606,7 @@ def coverage_map(
     basemap_attribution: str | None = None,
     simplify_m: float = DEFAULT_SIMPLIFY_M,
     extra_layers: Sequence[folium.map.Layer] = (),
+    extra_legend: Sequence[tuple[str, Sequence[tuple[str, str]]]] = (),
 ) -> folium.Map:
     """The coverage map of an analysis, as a folium Map (shown inline in notebooks).
 
@@ -630,6 +631,8 @@ def coverage_map(
     extra_layers : sequence of folium layers
         More layers to draw and list in the layer control (e.g. a
         :class:`DataLayer` of the villages changed since a previous run).
+    extra_legend : sequence of (heading, [(label, colour), ...])
+        Legend sections of the extra layers (see :func:`add_legend`).
 
     Returns
     -------
@@ -712,6 +715,7 @@ def coverage_map(
         )
     for extra in extra_layers:
         extra.add_to(m)
+    legend.extend((heading, list(items)) for heading, items in extra_legend)
     add_legend(m, legend)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     return m

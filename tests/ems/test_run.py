@@ -78,7 +78,8 @@ def test_the_fleet_comes_from_the_station_file(result, station_file):
     stations = pd.read_csv(station_file)
     stations = stations[stations["kind"] == "ems"]
     assert result.fleet.total == stations["ambulances"].sum()
-    assert not result.fleet.assumed and not result.fleet.substituted
+    assert not result.fleet.assumed
+    assert not result.fleet.substituted
     assert result.fleet.share("negative_pressure") == pytest.approx(1 / stations["ambulances"].sum())
     assert result.fleet.share("smart") == pytest.approx(len(stations) / stations["ambulances"].sum())
 
@@ -169,7 +170,7 @@ def test_bad_call_records_name_the_row(tmp_path):
     pd.DataFrame({"time": ["2024-01-01 10:00", "yesterday"], "lon": [43.7, 43.7], "lat": [-12.3, -12.3]}).to_csv(
         path, index=False
     )
-    with pytest.raises(InputError, match="row 2.*yesterday"):
+    with pytest.raises(InputError, match=r"row 2.*yesterday"):
         read_call_records(path)
 
 
@@ -194,9 +195,7 @@ def test_allocation_never_lowers_the_expected_coverage(mwali_ems):
 
 
 def test_new_stations_by_expected_coverage(mwali_ems):
-    proposal = allocate(
-        mwali_ems, threshold_minutes=12, new_stations=1, ambulances=6, replications=2, seed=3, days=60
-    )
+    proposal = allocate(mwali_ems, threshold_minutes=12, new_stations=1, ambulances=6, replications=2, seed=3, days=60)
     new = proposal.stations[proposal.stations["new"]]
     assert len(new) <= 1
     assert proposal.stations["ambulances_after"].sum() == 6
