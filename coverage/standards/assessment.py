@@ -30,6 +30,7 @@ from coverage.network.prepared import length_network
 from coverage.network.profiles import load_profile
 from coverage.network.routing import nearest_facility, reach_points
 from coverage.network.snapping import attach_points
+from coverage.standards.availability import AVAILABILITY_KINDS, check_availability_target
 from coverage.standards.checks import (
     ASSUMED,
     CANNOT,
@@ -326,6 +327,9 @@ def _evaluate(
         result = _count_per_unit(target, base)
     elif target.kind == "ratio_to_population":
         result = _ratio(target, base, classes)
+    elif target.kind in AVAILABILITY_KINDS:
+        # the fleet shares from the station file; calls answered need the EMS simulation (coverage.ems)
+        result = check_availability_target(target, figures=None, stations=chosen)
     else:
         result = check_minimum_count(chosen, target=target.id, min_count=int(target.min_count or 0))
     return _assumed(result) if stand_in else result

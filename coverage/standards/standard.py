@@ -22,6 +22,14 @@ Kinds of target (:data:`TARGET_KINDS`):
     people), the population taken ``population_multiplier`` times.
 ``minimum_count``
     At least ``min_count`` facilities in the region.
+``availability``
+    At least ``required_share`` of EMS calls get an ambulance without waiting
+    (``metric = "dispatched_without_wait"``, the plans' 急救呼叫满足率) or are reached
+    within ``minutes`` (``metric = "within_minutes"``), by the simulation of
+    :mod:`coverage.ems` (see :mod:`coverage.standards.availability`).
+``fleet_share``
+    At least ``required_share`` of the ambulances are of a sort: the station file's
+    ``column`` (``negative_pressure``, ``smart``) over its ``ambulances``.
 
 Zone classes (:data:`ZONE_CLASSES`): ``central`` is the central city (中心城区),
 ``urban`` the other urban areas (非中心城区的城镇), ``rural`` the rest (农村).
@@ -50,7 +58,17 @@ logger = logging.getLogger(__name__)
 #: Folder of the standards shipped with the project (the repository's ``data/standards``).
 STANDARDS_DIR = DATA_DIR / "standards"
 
-TARGET_KINDS = ("travel_time", "service_radius", "count_per_unit", "ratio_to_population", "minimum_count")
+TARGET_KINDS = (
+    "travel_time",
+    "service_radius",
+    "count_per_unit",
+    "ratio_to_population",
+    "minimum_count",
+    "availability",
+    "fleet_share",
+)
+#: What an ``availability`` target measures.
+AVAILABILITY_METRICS = ("dispatched_without_wait", "within_minutes")
 ZONE_CLASSES = ("central", "urban", "rural")
 #: The ``zones`` value meaning every zone class.
 ALL_ZONES = "all"
@@ -138,6 +156,10 @@ class Target:
         ``ratio_to_population``: one resource per (low, high) people, e.g. 1 per 30k–100k.
     population_multiplier : float
         ``ratio_to_population``: the population base is the population times this.
+    metric : str or None
+        ``availability``: one of :data:`AVAILABILITY_METRICS`.
+    column : str or None
+        ``fleet_share``: the station file's column counting ambulances of the sort.
     note : str
         How the plan's words were read; shown in reports.
     """
@@ -163,6 +185,8 @@ class Target:
     per_population: float | None = None
     per_population_range: tuple[float, float] | None = None
     population_multiplier: float = 1.0
+    metric: str | None = None
+    column: str | None = None
     note: str = ""
 
 
@@ -360,6 +384,18 @@ _KIND_KEYS: dict[str, dict[str, tuple[bool, str]]] = {
     },
     "minimum_count": {
         "min_count": (True, f"a whole number from 1 to {MAX_COUNT:,}"),
+    },
+    "availability": {
+        "metric": (True, ", ".join(repr(m) for m in AVAILABILITY_METRICS)),
+        "required_share": (True, "the share of calls: above 0 and at most 1 (96% is 0.96)"),
+        "minutes": (
+            False,
+            f"with metric 'within_minutes': the response threshold, above 0 and at most {MAX_MINUTES:g}",
+        ),
+    },
+    "fleet_share": {
+        "column": (True, 'the station file\'s column counting ambulances of the sort, e.g. "negative_pressure"'),
+        "required_share": (True, "the share of the ambulances: above 0 and at most 1 (40% is 0.4)"),
     },
 }
 
@@ -630,8 +666,18 @@ def _target(item: Mapping[str, Any], path: Path, *, index: int, line: int | None
                 high=MAX_POPULATION_MULTIPLIER,
                 allowed=allowed,
             )
-    else:  # minimum_count
+    elif kind == "minimum_count":
         fields["min_count"] = _count(item["min_count"], where, "min_count")
+    else:  # availability, fleet_share
+        fields["required_share"] = _number(item["required_share"], where, "required_share", high=1.0, allowed=allowed)
+        if kind == "availability":
+            fields["metric"] = _choice(item["metric"], where, "metric", AVAILABILITY_METRICS)
+            if fields["metric"] == "within_minutes" and "minutes" not in item:
+                where.fail("minutes", "is missing: metric 'within_minutes' needs the response threshold in minutes.")
+            if "minutes" in item:
+                fields["minutes"] = _number(item["minutes"], where, "minutes", high=MAX_MINUTES, allowed=allowed)
+        else:
+            fields["column"] = _text(item["column"], where, "column")
     return Target(**fields)
 
 

@@ -1,0 +1,166 @@
+"""Availability and fleet targets: calls answered without waiting or in time, shares of the fleet.
+
+Two kinds of target that facility locations alone cannot measure:
+
+- ``availability``: the share of EMS calls that get an ambulance without waiting
+  (``dispatched_without_wait``: the plans' 平均急救呼叫满足率) or that an ambulance
+  reaches within ``minutes`` (``within_minutes``). Measured by simulating the
+  ambulances (:mod:`coverage.ems`), whose figures come in as a plain mapping: this
+  stage never runs the simulation itself, and without its figures the target
+  cannot be evaluated.
+- ``fleet_share``: the share of ambulances of a sort (负压型 ``negative_pressure``,
+  智能型 ``smart``): the station file's ``column`` summed over its ``ambulances``.
+
+A target measured on stand-in stations (hospitals in place of EMS stations) or on
+assumed ambulance counts is reported with the measured figure but never passes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pandas as pd
+
+from coverage.standards.checks import CANNOT, FAIL, PASS, CheckResult
+from coverage.standards.standard import Standard, Target
+
+logger = logging.getLogger(__name__)
+
+AVAILABILITY_KINDS: tuple[str, ...] = ("availability", "fleet_share")
+
+#: The simulation figure each availability metric reads.
+METRIC_FIGURES: dict[str, str] = {
+    "dispatched_without_wait": "dispatched_without_wait_share",
+    "within_minutes": "in_time_share",
+}
+
+
+def check_call_share(
+    figures: Mapping[str, Any] | None,
+    *,
+    target: str,
+    metric: str,
+    required_share: float,
+    minutes: float | None = None,
+) -> CheckResult:
+    """At least ``required_share`` of the calls dispatched without waiting, or reached within ``minutes``.
+
+    Parameters
+    ----------
+    figures : mapping or None
+        The simulation's figures (``dispatched_without_wait_share``, ``in_time_share``,
+        ``threshold_minutes``, and ``substituted``/``assumed`` flags of the fleet);
+        None when no simulation was run.
+    """
+    kind = "availability"
+    if not figures or METRIC_FIGURES[metric] not in figures:
+        return CheckResult(
+            target,
+            kind,
+            CANNOT,
+            None,
+            required_share,
+            "share of calls",
+            detail="needs a simulation of the ambulances: run 'facility-coverage ems simulate --standard ...' "
+            "with the stations' ambulance counts",
+        )
+    if metric == "within_minutes" and minutes is not None and figures.get("threshold_minutes") != minutes:
+        return CheckResult(
+            target,
+            kind,
+            CANNOT,
+            None,
+            required_share,
+            "share of calls",
+            detail=f"the simulation used {figures.get('threshold_minutes')} min, the target {minutes:g} min: "
+            f"run it with --minutes {minutes:g}",
+        )
+    share = float(figures[METRIC_FIGURES[metric]])
+    what = "dispatched without waiting" if metric == "dispatched_without_wait" else f"reached within {minutes:g} min"
+    detail = f"{share:.1%} of simulated calls {what}; the target is {required_share:.0%}"
+    status = PASS if share >= required_share - 1e-12 else FAIL
+    caveats = [
+        text
+        for flag, text in (
+            ("substituted", "the stations are stand-ins (hospitals), not EMS stations"),
+            ("assumed", "the ambulance counts are assumed, not from the station file"),
+        )
+        if figures.get(flag)
+    ]
+    if caveats:
+        status = CANNOT
+        detail += f" — not a pass: {'; '.join(caveats)}"
+    calls = figures.get("calls")
+    shortfall = {"calls": max(0.0, (required_share - share) * float(calls))} if calls else {}
+    return CheckResult(target, kind, status, share, required_share, "share of calls", shortfall, detail)
+
+
+def check_fleet_share(stations: pd.DataFrame, *, target: str, column: str, required_share: float) -> CheckResult:
+    """At least ``required_share`` of the ambulances counted by ``column`` (negative-pressure, smart)."""
+    kind = "fleet_share"
+    for needed in ("ambulances", column):
+        if needed not in stations:
+            return CheckResult(
+                target,
+                kind,
+                CANNOT,
+                None,
+                required_share,
+                "share of ambulances",
+                detail=f"the station data has no {needed!r} column; add it to the facility file to evaluate this target",
+            )
+    total = pd.to_numeric(stations["ambulances"], errors="coerce")
+    sort = pd.to_numeric(stations[column], errors="coerce")
+    if total.isna().any() or sort.isna().any() or total.sum() <= 0:
+        return CheckResult(
+            target,
+            kind,
+            CANNOT,
+            None,
+            required_share,
+            "share of ambulances",
+            detail=f"{int(total.isna().sum() + sort.isna().sum())} values of 'ambulances'/{column!r} are missing, "
+            "or there are no ambulances",
+        )
+    share = float(sort.sum() / total.sum())
+    needed_count = max(0, math.ceil(required_share * float(total.sum()) - 1e-9) - int(sort.sum()))
+    return CheckResult(
+        target,
+        kind,
+        PASS if share >= required_share - 1e-12 else FAIL,
+        share,
+        required_share,
+        "share of ambulances",
+        {column: float(needed_count)},
+        f"{int(sort.sum())} of {int(total.sum())} ambulances are {column.replace('_', '-')} ({share:.1%}); "
+        f"the target is {required_share:.0%}",
+    )
+
+
+def check_availability_target(
+    target: Target, *, figures: Mapping[str, Any] | None, stations: pd.DataFrame
+) -> CheckResult:
+    """Evaluate one ``availability`` or ``fleet_share`` target."""
+    if target.kind == "fleet_share":
+        return check_fleet_share(
+            stations, target=target.id, column=str(target.column), required_share=target.required_share
+        )
+    return check_call_share(
+        figures,
+        target=target.id,
+        metric=str(target.metric),
+        required_share=target.required_share,
+        minutes=target.minutes,
+    )
+
+
+def evaluate_availability(
+    standard: Standard, figures: Mapping[str, Any] | None, stations: pd.DataFrame
+) -> Iterator[tuple[Target, CheckResult]]:
+    """The availability and fleet targets of a standard, each with its result."""
+    for target in standard.targets:
+        if target.kind in AVAILABILITY_KINDS:
+            yield target, check_availability_target(target, figures=figures, stations=stations)
