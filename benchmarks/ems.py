@@ -34,7 +34,7 @@ import numpy as np
 
 from coverage.analysis.run import analyze
 from coverage.ems.proposal import allocate
-from coverage.ems.run import ems
+from coverage.ems.run import ems_availability
 from coverage.ems.simulation import call_arrivals, simulate
 
 CALLS_PER_YEAR = 30_000
@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     counts = proposal.stations["ambulances_after"].to_numpy()
     started = time.perf_counter()
-    result = ems(analysis, ambulances=counts, **options)
+    result = ems_availability(analysis, ambulances=counts, **options)
     scenario = result.scenario
     print(
         f"scenario: {scenario.n_stations} stations x {scenario.n_points} villages, {len(result.hospitals)} hospitals, "

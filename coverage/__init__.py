@@ -10,7 +10,7 @@ The public API, importable from here (``from coverage import analyze, assess, si
 The package is grouped by stage of the data flow; a stage imports only the
 stages before it (see ``coverage/README.md``):
 
-``io`` → ``network`` → ``analysis`` → ``standards`` → ``siting`` → ``outputs`` →
+``io`` → ``network`` → ``analysis`` → ``standards`` → ``siting`` → ``ems`` → ``outputs`` →
 ``reports`` → ``batch`` → ``cli``.
 
 Names are loaded on first use, so ``import coverage`` (and the command's
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from coverage.analysis.run import analyze
     from coverage.batch.regions import read_regions
     from coverage.batch.runner import BatchResult, run_batch
+    from coverage.ems.proposal import Proposal, allocate
+    from coverage.ems.run import EmsResult, ems_availability
+    from coverage.ems.simulation import ServiceTimes
     from coverage.io.osm import facilities_from_osm, places_from_osm, roads_from_osm
     from coverage.io.points import read_points
     from coverage.io.regions import default_region
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     from coverage.network.routing import nearest_facility, reach_points, travel_time_table
     from coverage.network.snapping import attach_points
     from coverage.network.sources import load_network
+    from coverage.outputs.ems_outputs import ems_map, write_ems
     from coverage.outputs.files import write_assessment, write_outputs, write_sites
     from coverage.outputs.maps import coverage_map, save_map
     from coverage.outputs.static_map import draw_static_map
@@ -84,7 +88,15 @@ _API = {
     "SitingResult": "coverage.siting.models",
     "coverage_matrix": "coverage.siting.models",
     "candidates_from": "coverage.siting.candidates",
+    # EMS availability
+    "ems_availability": "coverage.ems.run",
+    "EmsResult": "coverage.ems.run",
+    "ServiceTimes": "coverage.ems.simulation",
+    "allocate": "coverage.ems.proposal",
+    "Proposal": "coverage.ems.proposal",
     # outputs
+    "write_ems": "coverage.outputs.ems_outputs",
+    "ems_map": "coverage.outputs.ems_outputs",
     "write_outputs": "coverage.outputs.files",
     "write_assessment": "coverage.outputs.files",
     "write_sites": "coverage.outputs.files",
@@ -107,14 +119,18 @@ __all__ = [
     "BatchResult",
     "ConfigError",
     "CoverageError",
+    "EmsResult",
     "InputError",
     "Network",
     "NetworkUnavailableError",
     "Profile",
+    "Proposal",
     "ReportResult",
+    "ServiceTimes",
     "SitingResult",
     "Standard",
     "__version__",
+    "allocate",
     "analyze",
     "assess",
     "attach_points",
@@ -123,6 +139,8 @@ __all__ = [
     "coverage_matrix",
     "default_region",
     "draw_static_map",
+    "ems_availability",
+    "ems_map",
     "facilities_from_osm",
     "isochrones",
     "list_profiles",
@@ -145,6 +163,7 @@ __all__ = [
     "site",
     "travel_time_table",
     "write_assessment",
+    "write_ems",
     "write_outputs",
     "write_sites",
 ]

@@ -195,7 +195,7 @@ def _add_allocation_options(group: argparse._ArgumentGroup) -> None:
 
 
 def ems_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The keyword arguments of :func:`coverage.ems.run.ems` from the command's options."""
+    """The keyword arguments of :func:`coverage.ems.run.ems_availability` from the command's options."""
     from coverage.ems.calls import DEFAULT_CALLS_PER_1000
     from coverage.ems.simulation import ServiceTimes
 
@@ -223,7 +223,7 @@ def ems_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from coverage.ems.proposal import allocate
-    from coverage.ems.run import ems
+    from coverage.ems.run import ems_availability
     from coverage.outputs.ems_outputs import ems_map, write_ems
     from coverage.outputs.maps import save_map
 
@@ -247,7 +247,7 @@ def run(args: argparse.Namespace) -> int:
             )
             result = proposal.before
         else:
-            result = ems(analysis, **options)
+            result = ems_availability(analysis, **options)
     finally:
         bar.close()
     status, checks = _check_standards(args, analysis, proposal.after if proposal else result)
@@ -278,26 +278,12 @@ def _check_standards(args: argparse.Namespace, analysis: Any, result: EmsResult)
     missed = False
     for name in args.standard:
         standard = load_standard(name)
-        for target, check in evaluate_availability(standard, ems_figures(result), result.fleet.stations):
+        for target, check in evaluate_availability(standard, result.target_figures(), result.fleet.stations):
             lines.append(f"  [{check.status}] {standard.name}: {target.label_en} ({target.label_zh}): {check.detail}")
             missed |= check.status != "pass"
     if not lines:
         lines.append("  the standards given have no availability or fleet targets")
     return (1 if missed and args.fail_on_miss else EXIT_OK), lines
-
-
-def ems_figures(result: EmsResult) -> dict[str, Any]:
-    """The figures availability targets are checked against (plain values, for the standards stage)."""
-    simulation = result.simulation
-    figures: dict[str, Any] = {
-        "threshold_minutes": result.threshold_minutes,
-        "substituted": result.fleet.substituted,
-        "assumed": result.fleet.assumed,
-    }
-    if simulation is not None:
-        for name, value in simulation.figures.items():
-            figures[name] = value.mean
-    return figures
 
 
 def _ci(result: EmsResult, name: str) -> str:

@@ -5,6 +5,6 @@ out. This stage turns stations with ambulance counts and call demand into the
 share of calls answered in time: analytic estimates (:mod:`~coverage.ems.analytic`),
 a discrete-event simulation on SimPy (:mod:`~coverage.ems.simulation`), and the
 allocation of ambulances and new stations by expected coverage
-(:mod:`~coverage.ems.allocation`); :func:`coverage.ems.run.ems` ties them to an
+(:mod:`~coverage.ems.allocation`); :func:`coverage.ems.run.ems_availability` ties them to an
 analysis.
 """

@@ -23,7 +23,7 @@ from coverage._errors import InputError
 from coverage.analysis.result import Analysis
 from coverage.ems.allocation import Allocation, allocate_ambulances
 from coverage.ems.fleet import SORT_COLUMNS
-from coverage.ems.run import EmsResult, attach, ems
+from coverage.ems.run import EmsResult, attach, ems_availability
 from coverage.network.routing import pair_seconds
 from coverage.network.snapping import Attachment
 
@@ -108,14 +108,14 @@ def allocate(
     time_limit_s : float
         HiGHS time limit.
     **options
-        Passed to :func:`ems` for both simulations (threshold_minutes, replications, seed,
+        Passed to :func:`~coverage.ems.run.ems_availability` for both simulations (threshold_minutes, replications, seed,
         service, calls_per_1000, call_records...).
 
     Returns
     -------
     Proposal
     """
-    before = ems(analysis, **options)
+    before = ems_availability(analysis, **options)
     total = before.fleet.total if ambulances is None else ambulances
     threshold = before.threshold_minutes
     limit_s = threshold * 60.0 - before.service.dispatch_minutes * 60.0
@@ -157,7 +157,7 @@ def allocate(
     )
     counts = allocation.ambulances
     if new_frame is None:
-        after = ems(analysis, ambulances=counts[:n_existing], **options)
+        after = ems_availability(analysis, ambulances=counts[:n_existing], **options)
         table = before.fleet.stations.assign(
             ambulances_before=before.fleet.ambulances, ambulances_after=counts, new=False
         )
@@ -246,4 +246,4 @@ def _ems_with_new_stations(
         attachments={k: v for k, v in analysis.attachments.items() if k != "facilities"},
     )
     options = {**options, "hospitals": options.get("hospitals", before.hospitals)}
-    return ems(extended, ambulances=np.concatenate([existing_counts, new_counts]), **options)
+    return ems_availability(extended, ambulances=np.concatenate([existing_counts, new_counts]), **options)

@@ -1,6 +1,6 @@
 """EMS availability of a region: from an analysis to the share of calls answered in time.
 
-:func:`ems` takes an :class:`~coverage.analysis.result.Analysis` run with
+:func:`ems_availability` takes an :class:`~coverage.analysis.result.Analysis` run with
 ``ems=True`` (its facilities are the stations, its villages the places), builds
 the travel times a mission needs on the same network (station → place, place →
 nearest hospital, hospital → station, and back), and returns an
@@ -275,6 +275,17 @@ class EmsResult:
             return None
         return self.simulation.figures[name].mean
 
+    def target_figures(self) -> dict[str, Any]:
+        """The figures availability targets are judged on (plain values for the standards stage)."""
+        figures: dict[str, Any] = {
+            "threshold_minutes": self.threshold_minutes,
+            "substituted": self.fleet.substituted,
+            "assumed": self.fleet.assumed,
+        }
+        if self.simulation is not None:
+            figures.update({name: value.mean for name, value in self.simulation.figures.items()})
+        return figures
+
     def summary(self) -> dict[str, Any]:
         """Headline figures (JSON-ready)."""
         return {
@@ -386,7 +397,7 @@ def _station_table(fleet: Fleet, estimates: AnalyticEstimates, simulation: Simul
     return table
 
 
-def ems(
+def ems_availability(
     analysis: Analysis,
     *,
     threshold_minutes: float = DEFAULT_THRESHOLD_MINUTES,

@@ -28,6 +28,12 @@ Tables and keys (all optional; without any, the embedded Comoros region):
     ``allow_unevaluated``.
 ``[report]``
     ``folder``, ``history``, ``language``, ``basemap``, ``basemap_attribution``.
+``[ems]``
+    ``simulate`` (true: the report gains a section on ambulance availability),
+    ``minutes``, ``ambulances_per_station``, ``calls_per_1000``, ``call_records``,
+    ``call_records_years``, ``hospitals``, ``on_scene_minutes``, ``handover_minutes``,
+    ``transport_share``, ``dispatch_minutes``, ``replications``, ``seed``: the options
+    of ``facility-coverage ems simulate``.
 """
 
 from __future__ import annotations
@@ -118,6 +124,21 @@ KEYS: dict[str, dict[str, str]] = {
         "basemap": '"osm", "none" or a tile URL with {z}, {x} and {y} (then give basemap_attribution too); checked when the map is drawn',
         "basemap_attribution": "the credit line of a custom basemap, a string",
     },
+    "ems": {
+        "simulate": "true to add the ambulance availability (a simulated year of calls) to the report, else false",
+        "minutes": f"the response threshold in minutes, above 0 and at most {MAX_MINUTES:g} (default 12)",
+        "ambulances_per_station": "ambulances assumed per station when the station file has no ambulances column, a whole number >= 0",
+        "calls_per_1000": "calls per 1,000 residents a year, above 0 (default 21.7)",
+        "call_records": "a file of past calls: time, lon/lat, optional priority",
+        "call_records_years": "the period the call records cover, in years above 0",
+        "hospitals": "where patients are taken (default: the region's hospitals)",
+        "on_scene_minutes": "mean minutes on scene, 0 or more (default 15)",
+        "handover_minutes": "mean minutes handing over at hospital, 0 or more (default 15)",
+        "transport_share": "share of patients taken to hospital, from 0 to 1 (default 1)",
+        "dispatch_minutes": "call taking and turnout minutes added to every response, 0 or more (default 0)",
+        "replications": "simulated years, a whole number from 1 (default 10)",
+        "seed": "the simulation's seed, a whole number >= 0 (default 0)",
+    },
 }
 TABLES = tuple(table for table in KEYS if table)
 
@@ -166,6 +187,9 @@ class RunConfig:
         ``"en"`` or ``"zh"``.
     basemap : str
     basemap_attribution : str or None
+    ems_simulation : dict or None
+        With ``[ems] simulate = true``: the keyword arguments of
+        :func:`coverage.ems.run.ems_availability` (``threshold_minutes``, ``replications``...).
     sha256 : str
         Hex digest of the settings that decide a run's results (every key but
         ``folder``, ``history`` and ``cache_dir``, paths relative to the file's
@@ -210,6 +234,7 @@ class RunConfig:
     language: str = "en"
     basemap: str = "osm"
     basemap_attribution: str | None = None
+    ems_simulation: dict[str, Any] | None = None
     sha256: str = ""
 
     def region_inputs(self) -> dict[str, Any]:
@@ -293,6 +318,9 @@ class RunConfig:
         for name in self.standards:
             standard = load_standard(name)
             files[f"standard:{standard.name}"] = Path(standard.path)
+        for key in ("call_records", "hospitals"):
+            if self.ems_simulation and self.ems_simulation.get(key) is not None:
+                files[f"ems:{key}"] = Path(self.ems_simulation[key])
         return files
 
 
@@ -507,6 +535,8 @@ def _config_from_dict(data: dict[str, Any], *, path: Path, text: str) -> RunConf
     fields["basemap"] = values.text("report", "basemap") or "osm"
     fields["basemap_attribution"] = values.text("report", "basemap_attribution")
 
+    fields["ems_simulation"] = _ems_simulation(values)
+
     fields["sha256"] = _settings_hash(fields, folder)
     config = RunConfig(**fields)
     logger.info("loaded run configuration %s (settings %s)", path, config.sha256[:12])
@@ -520,6 +550,42 @@ def with_overrides(config: RunConfig, **changes: Any) -> RunConfig:
     return dataclasses.replace(changed, sha256=_settings_hash(fields, config.path.parent))
 
 
+def _ems_simulation(values: _Values) -> dict[str, Any] | None:
+    """The ``[ems]`` table as keyword arguments of the EMS simulation, or None unless ``simulate = true``."""
+    if not values.boolean("ems", "simulate", default=False):
+        other = [key for key in values.data.get("ems", {}) if key != "simulate"]
+        if other:
+            logger.warning("[ems] has %s but not simulate = true: no ambulance section", ", ".join(other))
+        return None
+
+    def at_least_zero(key: str, *, high: float = MAX_MINUTES, whole: bool = False) -> float | None:
+        value = values.get("ems", key)
+        if value is None:
+            return None
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or value < 0 or value > high or (whole and int(value) != value):
+            values.fail("ems", key, f"is {value!r}; allowed: {KEYS['ems'][key]}.")
+        return int(value) if whole else float(value)
+
+    settings: dict[str, Any] = {
+        "threshold_minutes": values.number("ems", "minutes", high=MAX_MINUTES),
+        "default_ambulances": at_least_zero("ambulances_per_station", high=1000, whole=True),
+        "calls_per_1000": values.number("ems", "calls_per_1000", high=1000.0),
+        "call_records": values.file("ems", "call_records"),
+        "call_records_years": values.number("ems", "call_records_years", high=100.0),
+        "hospitals": values.file("ems", "hospitals"),
+        "on_scene_minutes": at_least_zero("on_scene_minutes"),
+        "handover_minutes": at_least_zero("handover_minutes"),
+        "transport_share": at_least_zero("transport_share", high=1.0),
+        "dispatch_minutes": at_least_zero("dispatch_minutes"),
+        "replications": at_least_zero("replications", high=1000, whole=True),
+        "seed": at_least_zero("seed", high=2**32 - 1, whole=True),
+    }
+    if settings["replications"] == 0:
+        values.fail("ems", "replications", f"is 0; allowed: {KEYS['ems']['replications']}.")
+    return {key: value for key, value in settings.items() if value is not None}
+
+
 def _settings_hash(fields: Mapping[str, Any], folder: Path) -> str:
     """Hash of the settings that decide a run's results, with paths relative to the config's folder."""
 
@@ -531,6 +597,8 @@ def _settings_hash(fields: Mapping[str, Any], folder: Path) -> str:
                 return value.as_posix()
         if isinstance(value, tuple | list):
             return [plain(item) for item in value]
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in sorted(value.items())}
         return value
 
     settings = {

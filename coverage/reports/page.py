@@ -49,6 +49,7 @@ class ReportPage:
     inputs: dict[str, dict[str, str]]
     exit_code: int
     summary_line: str
+    ems: dict[str, Any] | None = None
 
 
 #: The page's words in each language.
@@ -254,6 +255,14 @@ _TEMPLATE = """<!DOCTYPE html>
 </section>
 
 <section id="uncovered">
+{% if page.ems %}
+<h2>{{ page.ems.title }}</h2>
+<p class="small">{{ page.ems.note }}</p>
+<table>{% for label, value in page.ems.rows %}<tr><th>{{ label }}</th><td class="num">{{ value }}</td></tr>{% endfor %}</table>
+{% if page.ems.zones %}<table><tr>{% for h in page.ems.zone_header %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for z in page.ems.zones %}<tr>{% for c in z %}<td{% if not loop.first %} class="num"{% endif %}>{{ c }}</td>{% endfor %}</tr>{% endfor %}</table>{% endif %}
+{% endif %}
+
 <h2>{{ uncovered_title }} ({{ uncovered|length }})</h2>
 {% if not uncovered %}<p>{{ w.none_uncovered }}</p>{% else %}
 <table>

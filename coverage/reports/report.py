@@ -499,6 +499,14 @@ def _compute_and_write(
                 **region_inputs,
             )
         )
+    ems_result = None
+    if config.ems_simulation is not None:
+        from coverage.reports.ems_section import judge_availability, simulate_region, write_section_files
+
+        step("ambulances")
+        ems_result = simulate_region(config, analysis, region_inputs)
+        assessments = judge_availability(assessments, ems_result)
+        write_section_files(ems_result, staging)
     targets = targets_table(assessments)
     target_statuses = tuple(str(s) for s in targets["status"])
     unmet = exit_status(target_statuses, allow_unevaluated=config.allow_unevaluated)
@@ -570,7 +578,10 @@ def _compute_and_write(
         inputs=inputs,
         exit_code=exit_code,
         summary_line=line,
+        ems=None if ems_result is None else _ems_page(ems_result, config.language),
     )
+    if ems_result is not None:
+        summary["ems"] = ems_result.summary()
     (staging / REPORT_HTML).write_text(render_report(page), encoding="utf-8")
     write_csv(_with_changes(uncovered, changes), staging / UNCOVERED_CSV)
     _write_gpkg(analysis, statuses, uncovered, changes, staging / REPORT_GPKG)
@@ -613,6 +624,12 @@ def _compute_and_write(
         uncovered=uncovered,
     )
     return run, statuses, targets, result
+
+
+def _ems_page(result: Any, language: str) -> dict[str, Any]:
+    from coverage.reports.ems_section import page_section
+
+    return page_section(result, language=language)
 
 
 def _record_and_publish(

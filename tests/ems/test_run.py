@@ -11,7 +11,7 @@ from coverage.analysis.run import analyze
 from coverage.ems.calls import DEFAULT_CALLS_PER_1000, read_call_records
 from coverage.ems.fleet import fleet_from
 from coverage.ems.proposal import allocate
-from coverage.ems.run import ems
+from coverage.ems.run import ems_availability
 from coverage.ems.simulation import ServiceTimes
 from tests.conftest import COMOROS_PBF, COMOROS_RASTER
 
@@ -71,7 +71,7 @@ def mwali_ems(tmp_path_factory, mwali_boundary, station_file):
 
 @pytest.fixture(scope="module")
 def result(mwali_ems):
-    return ems(mwali_ems, threshold_minutes=12, replications=4, seed=5)
+    return ems_availability(mwali_ems, threshold_minutes=12, replications=4, seed=5)
 
 
 def test_the_fleet_comes_from_the_station_file(result, station_file):
@@ -118,7 +118,7 @@ def test_village_and_zone_tables(result, mwali_ems):
 
 def test_with_ambulances_never_busy_the_in_time_share_is_the_plain_coverage(mwali_ems):
     many = np.full(len(mwali_ems.facilities), 200)
-    free = ems(mwali_ems, threshold_minutes=12, ambulances=many, replications=3, seed=1, days=120)
+    free = ems_availability(mwali_ems, threshold_minutes=12, ambulances=many, replications=3, seed=1, days=120)
     assert free.simulation.figures["waited_share"].mean == 0
     simulated = free.villages["in_time_share"]
     called = free.villages["simulated_calls"] > 0
@@ -132,9 +132,9 @@ def test_with_ambulances_never_busy_the_in_time_share_is_the_plain_coverage(mwal
 
 
 def test_a_fixed_seed_reproduces_the_run(mwali_ems, result):
-    again = ems(mwali_ems, threshold_minutes=12, replications=4, seed=5)
+    again = ems_availability(mwali_ems, threshold_minutes=12, replications=4, seed=5)
     assert again.summary()["simulation"] == result.summary()["simulation"]
-    other = ems(mwali_ems, threshold_minutes=12, replications=4, seed=6)
+    other = ems_availability(mwali_ems, threshold_minutes=12, replications=4, seed=6)
     assert other.summary()["simulation"] != result.summary()["simulation"]
 
 
@@ -156,7 +156,7 @@ def test_call_records_give_the_volume_and_the_hourly_profile(tmp_path, mwali_ems
     )
     path = tmp_path / "calls.csv"
     records.to_csv(path, index=False)
-    result = ems(mwali_ems, call_records=path, call_records_years=0.5, replications=2, days=60)
+    result = ems_availability(mwali_ems, call_records=path, call_records_years=0.5, replications=2, days=60)
     assert result.demand.calls_per_year == pytest.approx(n / 0.5)
     profile = result.demand.hourly_profile
     assert set(np.flatnonzero(profile)) == {9, 10, 20}
@@ -209,8 +209,8 @@ def test_patients_go_to_the_hospitals_of_the_station_file(result, station_file):
 
 
 def test_service_times_enter_the_mission(mwali_ems):
-    quick = ems(mwali_ems, service=ServiceTimes(on_scene_minutes=5, handover_minutes=5), replications=0)
-    slow = ems(mwali_ems, service=ServiceTimes(on_scene_minutes=40, handover_minutes=40), replications=0)
+    quick = ems_availability(mwali_ems, service=ServiceTimes(on_scene_minutes=5, handover_minutes=5), replications=0)
+    slow = ems_availability(mwali_ems, service=ServiceTimes(on_scene_minutes=40, handover_minutes=40), replications=0)
     assert slow.estimates.mean_service_minutes == pytest.approx(quick.estimates.mean_service_minutes + 70)
     assert slow.estimates.busy_fraction > quick.estimates.busy_fraction
     assert quick.simulation is None
