@@ -30,7 +30,7 @@ Tables and keys (all optional; without any, the embedded Comoros region):
     ``folder``, ``history``, ``language``, ``basemap``, ``basemap_attribution``.
 ``[ems]``
     ``simulate`` (true: the report gains a section on ambulance availability),
-    ``minutes``, ``ambulances_per_station``, ``calls_per_1000``, ``call_records``,
+    ``response_minutes``, ``ambulances_per_station``, ``calls_per_1000``, ``call_records``,
     ``call_records_years``, ``hospitals``, ``on_scene_minutes``, ``handover_minutes``,
     ``transport_share``, ``dispatch_minutes``, ``replications``, ``seed``: the options
     of ``facility-coverage ems simulate``.
@@ -126,7 +126,7 @@ KEYS: dict[str, dict[str, str]] = {
     },
     "ems": {
         "simulate": "true to add the ambulance availability (a simulated year of calls) to the report, else false",
-        "minutes": f"the response threshold in minutes, above 0 and at most {MAX_MINUTES:g} (default 12)",
+        "response_minutes": f"the response threshold in minutes, above 0 and at most {MAX_MINUTES:g} (default 12)",
         "ambulances_per_station": "ambulances assumed per station when the station file has no ambulances column, a whole number >= 0",
         "calls_per_1000": "calls per 1,000 residents a year, above 0 (default 21.7)",
         "call_records": "a file of past calls: time, lon/lat, optional priority",
@@ -568,7 +568,7 @@ def _ems_simulation(values: _Values) -> dict[str, Any] | None:
         return int(value) if whole else float(value)
 
     settings: dict[str, Any] = {
-        "threshold_minutes": values.number("ems", "minutes", high=MAX_MINUTES),
+        "threshold_minutes": values.number("ems", "response_minutes", high=MAX_MINUTES),
         "default_ambulances": at_least_zero("ambulances_per_station", high=1000, whole=True),
         "calls_per_1000": values.number("ems", "calls_per_1000", high=1000.0),
         "call_records": values.file("ems", "call_records"),
@@ -937,4 +937,21 @@ language = "en"                  # report page language: en or zh
 # basemap = "none"               # "osm" (default), "none", or a tile URL such as
 #                                # "https://tiles.example.org/{{z}}/{{x}}/{{y}}.png" with its credit:
 # basemap_attribution = "© example"
+
+[ems]
+# Ambulance availability: a simulated year of calls on the stations' ambulances (the
+# facility file's 'ambulances' column), like 'facility-coverage ems simulate'.
+simulate = false                 # true adds the section to the report (and judges availability targets)
+# response_minutes = 12          # a call is in time when an ambulance is there within this
+# ambulances_per_station = 1     # assumed when the station file has no 'ambulances' column
+# calls_per_1000 = 21.7          # calls per 1,000 residents a year (Beijing 2017)
+# call_records = "calls.csv"     # or past calls: time, lon/lat, optional priority
+# call_records_years = 1         # the period the call records cover
+# hospitals = "hospitals.csv"    # where patients are taken (default: the region's hospitals)
+# on_scene_minutes = 15
+# handover_minutes = 15
+# transport_share = 1            # share of patients taken to hospital
+# dispatch_minutes = 0           # call taking and turnout added to every response
+# replications = 10              # simulated years
+# seed = 0
 """
