@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from coverage.cli._options import (
     Commands,
+    add_allow_unevaluated_option,
     add_command,
     add_out_option,
     add_region_options,
@@ -56,8 +57,10 @@ examples:
   facility-coverage ems allocate --ambulances 30 --new-stations 2
 
 exit status:
-  0 success; 1 (with --fail-on-miss) an availability target of --standard missed;
-  2 bad input or another error (nothing is written then)
+  0 success; 1 with --fail-on-miss: an availability or fleet target of --standard
+  missed, not evaluated, or measured on stand-in stations or assumed ambulance
+  counts (--allow-unevaluated: only missed ones count); 2 bad input or another
+  error (nothing is written then)
 """
 
 
@@ -171,7 +174,12 @@ def _add_ems_options(parser: argparse.ArgumentParser) -> None:
     )
     checks = parser.add_argument_group("targets and outputs")
     add_standard_option(checks, help="check the availability and fleet targets of this standard")
-    checks.add_argument("--fail-on-miss", action="store_true", help="exit 1 when a target is missed")
+    checks.add_argument(
+        "--fail-on-miss",
+        action="store_true",
+        help="exit 1 when a target is missed, could not be evaluated or rests on stand-in data",
+    )
+    add_allow_unevaluated_option(checks)
     add_zone_class_options(checks)
     checks.add_argument("--no-map", action="store_true", help="do not write ems_map.html")
     add_out_option(checks, "out/ems")
@@ -271,19 +279,25 @@ def _check_standards(args: argparse.Namespace, analysis: Any, result: EmsResult)
     """Availability and fleet targets of ``--standard``: exit status and one line per target."""
     if not args.standard:
         return EXIT_OK, []
+    from coverage._i18n import status_word
     from coverage.standards.availability import evaluate_availability
+    from coverage.standards.checks import exit_status
     from coverage.standards.standard import load_standard
 
     lines: list[str] = []
-    missed = False
+    statuses: list[str] = []
     for name in args.standard:
         standard = load_standard(name)
         for target, check in evaluate_availability(standard, result.target_figures(), result.fleet.stations):
-            lines.append(f"  [{check.status}] {standard.name}: {target.label_en} ({target.label_zh}): {check.detail}")
-            missed |= check.status != "pass"
+            lines.append(
+                f"  [{status_word(check.status)}] {standard.name}: {target.label_en} ({target.label_zh}): {check.detail}"
+            )
+            statuses.append(check.status)
     if not lines:
         lines.append("  the standards given have no availability or fleet targets")
-    return (1 if missed and args.fail_on_miss else EXIT_OK), lines
+    if not args.fail_on_miss:
+        return EXIT_OK, lines
+    return exit_status(statuses, allow_unevaluated=args.allow_unevaluated), lines
 
 
 def _ci(result: EmsResult, name: str) -> str:

@@ -26,7 +26,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from coverage._errors import InputError
-from coverage.analysis.places import read_facilities
+from coverage.analysis.places import Region, read_facilities
 from coverage.analysis.result import Analysis
 from coverage.ems.analytic import AnalyticEstimates, availability_estimates, mission_seconds
 from coverage.ems.calls import DEFAULT_CALLS_PER_1000, CallDemand, demand_from_population, demand_from_records
@@ -182,8 +182,9 @@ def _hospitals(
     network_path = analysis.inputs.get("network", {}).get("path")
     if network_path is None:
         return known
+    # the whole network's hospitals: a patient may be taken across the region's border
     facilities = read_facilities(
-        source, osm=Path(network_path), boundary=None, datum=datum, extent=analysis.network.extent_lonlat()
+        source, osm=Path(network_path), region=Region(), datum=datum, extent=analysis.network.extent_lonlat()
     )
     return facilities[facilities["kind"] == "hospital"].reset_index(drop=True)
 

@@ -12,7 +12,8 @@ Two kinds of target that facility locations alone cannot measure:
   智能型 ``smart``): the station file's ``column`` summed over its ``ambulances``.
 
 A target measured on stand-in stations (hospitals in place of EMS stations) or on
-assumed ambulance counts is reported with the measured figure but never passes.
+assumed ambulance counts is ``assumed`` when it would pass: the figure is shown, but
+it is never a pass.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from coverage.standards.checks import CANNOT, FAIL, PASS, CheckResult
+from coverage.standards.checks import ASSUMED, CANNOT, FAIL, PASS, CheckResult
 from coverage.standards.standard import Standard, Target
 
 logger = logging.getLogger(__name__)
@@ -90,9 +91,10 @@ def check_call_share(
         )
         if figures.get(flag)
     ]
+    if caveats and status == PASS:
+        status = ASSUMED
     if caveats:
-        status = CANNOT
-        detail += f" — not a pass: {'; '.join(caveats)}"
+        detail += f" — measured on {'; '.join(caveats)}"
     calls = figures.get("calls")
     shortfall = {"calls": max(0.0, (required_share - share) * float(calls))} if calls else {}
     return CheckResult(target, kind, status, share, required_share, "share of calls", shortfall, detail)

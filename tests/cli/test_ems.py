@@ -97,7 +97,7 @@ def test_a_missed_target_fails_with_fail_on_miss(tmp_path, region, capsys):
         ]
     )
     assert code == 1  # only one of several ambulances is negative-pressure
-    assert "[fail]" in capsys.readouterr().out
+    assert "[FAIL]" in capsys.readouterr().out
 
 
 def test_allocate_prints_before_and_after(tmp_path, region, capsys):

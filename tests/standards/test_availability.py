@@ -7,7 +7,7 @@ import pytest
 
 from coverage._errors import ConfigError
 from coverage.standards.availability import check_call_share, check_fleet_share, evaluate_availability
-from coverage.standards.checks import CANNOT, FAIL, PASS
+from coverage.standards.checks import ASSUMED, CANNOT, FAIL, PASS
 from coverage.standards.standard import load_standard
 
 
@@ -37,9 +37,16 @@ def test_without_a_simulation_or_on_stand_ins_it_never_passes():
         metric="dispatched_without_wait",
         required_share=0.9,
     )
-    assert stand_in.status == CANNOT
+    assert stand_in.status == ASSUMED
     assert stand_in.measured == 1.0
     assert "stand-ins" in stand_in.detail
+    low = check_call_share(
+        {"dispatched_without_wait_share": 0.5, "assumed": True},
+        target="t",
+        metric="dispatched_without_wait",
+        required_share=0.9,
+    )
+    assert low.status == FAIL
 
 
 def test_within_minutes_needs_the_same_threshold():
