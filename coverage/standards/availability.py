@@ -64,7 +64,7 @@ def check_call_share(
             CANNOT,
             None,
             required_share,
-            "share of calls",
+            "share",
             detail="needs a simulation of the ambulances: run 'facility-coverage ems simulate --standard ...' "
             "with the stations' ambulance counts",
         )
@@ -75,7 +75,7 @@ def check_call_share(
             CANNOT,
             None,
             required_share,
-            "share of calls",
+            "share",
             detail=f"the simulation used {figures.get('threshold_minutes')} min, the target {minutes:g} min: "
             f"run it with --minutes {minutes:g}",
         )
@@ -97,7 +97,7 @@ def check_call_share(
         detail += f" — measured on {'; '.join(caveats)}"
     calls = figures.get("calls")
     shortfall = {"calls": max(0.0, (required_share - share) * float(calls))} if calls else {}
-    return CheckResult(target, kind, status, share, required_share, "share of calls", shortfall, detail)
+    return CheckResult(target, kind, status, share, required_share, "share", shortfall, detail)
 
 
 def check_fleet_share(stations: pd.DataFrame, *, target: str, column: str, required_share: float) -> CheckResult:
@@ -111,7 +111,7 @@ def check_fleet_share(stations: pd.DataFrame, *, target: str, column: str, requi
                 CANNOT,
                 None,
                 required_share,
-                "share of ambulances",
+                "share",
                 detail=f"the station data has no {needed!r} column; add it to the facility file to evaluate this target",
             )
     total = pd.to_numeric(stations["ambulances"], errors="coerce")
@@ -123,7 +123,7 @@ def check_fleet_share(stations: pd.DataFrame, *, target: str, column: str, requi
             CANNOT,
             None,
             required_share,
-            "share of ambulances",
+            "share",
             detail=f"{int(total.isna().sum() + sort.isna().sum())} values of 'ambulances'/{column!r} are missing, "
             "or there are no ambulances",
         )
@@ -135,7 +135,7 @@ def check_fleet_share(stations: pd.DataFrame, *, target: str, column: str, requi
         PASS if share >= required_share - 1e-12 else FAIL,
         share,
         required_share,
-        "share of ambulances",
+        "share",
         {column: float(needed_count)},
         f"{int(sort.sum())} of {int(total.sum())} ambulances are {column.replace('_', '-')} ({share:.1%}); "
         f"the target is {required_share:.0%}",
