@@ -297,6 +297,8 @@ class EmsResult:
                 "per_year": self.demand.calls_per_year,
                 "source": self.demand.source,
                 "demand_points": len(self.demand.points),
+                "demand_points_off_network": int(self.demand.attachment.off_network.sum()),
+                "demand_points_unreached": int((~np.isfinite(self.scenario.base_to_point_s).any(axis=1)).sum()),
                 "hourly_profile": [round(float(v), 5) for v in self.demand.hourly_profile],
             },
             "service": dataclasses.asdict(self.service),
