@@ -80,8 +80,10 @@ def _whole_numbers(frame: pd.DataFrame, column: str, label: str) -> np.ndarray:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         ident = frame["id"].iloc[row] if "id" in frame else row + 1
+        value = frame[column].iloc[row]
+        shown = "nothing" if pd.isna(value) else repr(value.item() if hasattr(value, "item") else value)
         msg = (
-            f"{label}: station {ident!r} (row {row + 1}) has {column} = {frame[column].iloc[row]!r}; "
+            f"{label}: station {ident!r} (row {row + 1}) has {column} = {shown}; "
             f"give a whole number >= 0 for every station ({int(bad.sum())} rows need fixing)."
         )
         raise InputError(msg)

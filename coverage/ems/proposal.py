@@ -239,7 +239,9 @@ def _ems_with_new_stations(
         geometry=opened.geometry.to_numpy(),
         crs=4326,
     )
-    facilities = pd.concat([analysis.facilities, added], ignore_index=True)
+    # the proposal's counts everywhere: the stations' own column may be missing (assumed counts)
+    existing = analysis.facilities.assign(ambulances=existing_counts)
+    facilities = pd.concat([existing, added], ignore_index=True)
     extended = dataclasses.replace(
         analysis,
         facilities=gpd.GeoDataFrame(facilities, geometry="geometry", crs=4326),

@@ -214,3 +214,15 @@ def test_service_times_enter_the_mission(mwali_ems):
     assert slow.estimates.mean_service_minutes == pytest.approx(quick.estimates.mean_service_minutes + 70)
     assert slow.estimates.busy_fraction > quick.estimates.busy_fraction
     assert quick.simulation is None
+
+
+def test_new_stations_when_the_counts_are_assumed(mwali_ems):
+    import dataclasses
+
+    bare = dataclasses.replace(
+        mwali_ems, facilities=mwali_ems.facilities.drop(columns=["ambulances", "negative_pressure", "smart"])
+    )
+    proposal = allocate(bare, threshold_minutes=12, new_stations=1, ambulances=5, replications=1, days=30)
+    assert proposal.before.fleet.assumed
+    assert proposal.stations["ambulances_after"].sum() == 5
+    assert proposal.after.fleet.total == 5
