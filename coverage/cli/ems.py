@@ -340,9 +340,15 @@ def _print_proposal(proposal: Proposal) -> None:
     moved = stations[stations["ambulances_before"] != stations["ambulances_after"]]
     print(
         f"proposal: MEXCLP {report.status} in {report.seconds:.1f} s, {int(stations['ambulances_after'].sum())} ambulances "
-        f"at {int((stations['ambulances_after'] > 0).sum())} stations ({int(stations['new'].sum())} new), "
-        f"{len(moved)} stations change"
+        f"at {int((stations['ambulances_after'] > 0).sum())} stations ({int(stations['new'].sum())} new); "
+        f"stations whose fleet changes: {len(moved)}"
     )
+    asked = proposal.requested_new_stations
+    if asked and int(stations["new"].sum()) < asked:
+        print(
+            f"  only {int(stations['new'].sum())} of the {asked} new stations asked for are worth an ambulance "
+            "(with the minimum per existing station, the fleet has none to spare for more)"
+        )
     for record in proposal.comparison().to_dict(orient="records"):
         name, before, after = str(record["figure"]), record["before"], record["after"]
         if before is None or after is None:

@@ -41,12 +41,15 @@ class Proposal:
         ``ambulances_after``, ``new`` (a new site), ``source``.
     before, after : EmsResult
         The region simulated with today's fleet and with the proposal, on the same calls.
+    requested_new_stations : int
+        New stations asked for (the MEXCLP may open fewer when more add nothing).
     """
 
     allocation: Allocation
     stations: gpd.GeoDataFrame
     before: EmsResult
     after: EmsResult
+    requested_new_stations: int = 0
 
     def comparison(self) -> pd.DataFrame:
         """The headline figures before and after (rows: figures; columns: before, after)."""
@@ -189,7 +192,9 @@ def allocate(
     stations = gpd.GeoDataFrame(table[columns], geometry="geometry", crs=4326)
     stations["lon"] = stations.geometry.x.round(6)
     stations["lat"] = stations.geometry.y.round(6)
-    return Proposal(allocation=allocation, stations=stations, before=before, after=after)
+    return Proposal(
+        allocation=allocation, stations=stations, before=before, after=after, requested_new_stations=new_stations
+    )
 
 
 def _candidate_sites(

@@ -86,15 +86,15 @@ def check_call_share(
     caveats = [
         text
         for flag, text in (
-            ("substituted", "the stations are stand-ins (hospitals), not EMS stations"),
-            ("assumed", "the ambulance counts are assumed, not from the station file"),
+            ("substituted", "stand-in stations (hospitals, not EMS stations)"),
+            ("assumed", "assumed ambulance counts (not from the station file)"),
         )
         if figures.get(flag)
     ]
     if caveats and status == PASS:
         status = ASSUMED
     if caveats:
-        detail += f" — measured on {'; '.join(caveats)}"
+        detail += f" — measured on {' and '.join(caveats)}, so not a pass"
     calls = figures.get("calls")
     shortfall = {"calls": max(0.0, (required_share - share) * float(calls))} if calls else {}
     return CheckResult(target, kind, status, share, required_share, "share", shortfall, detail)

@@ -39,7 +39,7 @@ def test_without_a_simulation_or_on_stand_ins_it_never_passes():
     )
     assert stand_in.status == ASSUMED
     assert stand_in.measured == 1.0
-    assert "stand-ins" in stand_in.detail
+    assert "stand-in stations" in stand_in.detail
     low = check_call_share(
         {"dispatched_without_wait_share": 0.5, "assumed": True},
         target="t",
