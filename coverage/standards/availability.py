@@ -31,6 +31,8 @@ from coverage.standards.standard import Standard, Target
 logger = logging.getLogger(__name__)
 
 AVAILABILITY_KINDS: tuple[str, ...] = ("availability", "fleet_share")
+#: The plans' names of the sorts of ambulance.
+SORT_NAMES_ZH: dict[str, str] = {"negative_pressure": "负压型", "smart": "智能型"}
 
 #: The simulation figure each availability metric reads.
 METRIC_FIGURES: dict[str, str] = {
@@ -82,6 +84,8 @@ def check_call_share(
     share = float(figures[METRIC_FIGURES[metric]])
     what = "dispatched without waiting" if metric == "dispatched_without_wait" else f"reached within {minutes:g} min"
     detail = f"{share:.1%} of simulated calls {what}; the target is {required_share:.0%}"
+    what_zh = "无需等待即派车" if metric == "dispatched_without_wait" else f"{minutes:g}分钟内到达"
+    detail_zh = f"模拟呼叫中{share:.1%}{what_zh}；目标为{required_share:.0%}"
     status = PASS if share >= required_share - 1e-12 else FAIL
     caveats = [
         text
@@ -95,9 +99,10 @@ def check_call_share(
         status = ASSUMED
     if caveats:
         detail += f" — measured on {' and '.join(caveats)}, so not a pass"
+        detail_zh += "（基于替代站点或假定车辆数测算，不算达标）"
     calls = figures.get("calls")
     shortfall = {"calls": max(0.0, (required_share - share) * float(calls))} if calls else {}
-    return CheckResult(target, kind, status, share, required_share, "share", shortfall, detail)
+    return CheckResult(target, kind, status, share, required_share, "share", shortfall, detail, detail_zh=detail_zh)
 
 
 def check_fleet_share(stations: pd.DataFrame, *, target: str, column: str, required_share: float) -> CheckResult:
@@ -139,6 +144,8 @@ def check_fleet_share(stations: pd.DataFrame, *, target: str, column: str, requi
         {column: float(needed_count)},
         f"{int(sort.sum())} of {int(total.sum())} ambulances are {column.replace('_', '-')} ({share:.1%}); "
         f"the target is {required_share:.0%}",
+        detail_zh=f"{int(total.sum())} 辆救护车中 {int(sort.sum())} 辆为{SORT_NAMES_ZH.get(column, column)}"
+        f"（{share:.1%}）；目标为{required_share:.0%}",
     )
 
 
