@@ -44,3 +44,21 @@ def test_naive_floor_and_library_node_times_agree(mwali_network, mwali_facilitie
     assert np.all(naive[nodes] == 0.0)
     assert bench.max_difference_s(naive, ours, limit_s=limit_s) <= 1e-6
     assert bench.max_difference_s(floor, ours, limit_s=limit_s) <= 1e-6
+
+
+def test_the_ems_benchmarks_naive_dispatch_finds_the_same_nearest_station(mwali_network, mwali_facilities):
+    """benchmarks/ems.py's naive approach (a networkx search per call) agrees with the library's search."""
+    bench = _load_benchmarks()
+    path = RUN_PY.with_name("ems.py")
+    spec = importlib.util.spec_from_file_location("coverage_benchmarks_ems", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    stations = np.unique(bench.nearest_nodes(mwali_network, mwali_facilities))
+    calls = bench.random_nodes(mwali_network, 20, seed=3)
+    graph = bench.networkx_graph(mwali_network).reverse(copy=True)
+    _, naive = module.naive_dispatch(graph, stations, calls)
+    ours = bench.ours_node_seconds(mwali_network, stations)[calls]
+    assert np.isfinite(ours).any()
+    assert bench.max_difference_s(naive, ours) <= 1e-6
