@@ -258,7 +258,8 @@ def run(args: argparse.Namespace) -> int:
             result = ems_availability(analysis, **options)
     finally:
         bar.close()
-    status, checks = _check_standards(args, analysis, proposal.after if proposal else result)
+    # calls answered as simulated for the proposal (or today); fleet shares from today's station file
+    status, checks = _check_standards(args, proposal.after if proposal else result, result.fleet.stations)
     written = write_ems(result, args.out, proposal=proposal)
     if not args.no_map:
         path = written["json"].parent / "ems_map.html"
@@ -275,7 +276,7 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
-def _check_standards(args: argparse.Namespace, analysis: Any, result: EmsResult) -> tuple[int, list[str]]:
+def _check_standards(args: argparse.Namespace, result: EmsResult, stations: Any) -> tuple[int, list[str]]:
     """Availability and fleet targets of ``--standard``: exit status and one line per target."""
     if not args.standard:
         return EXIT_OK, []
@@ -288,7 +289,7 @@ def _check_standards(args: argparse.Namespace, analysis: Any, result: EmsResult)
     statuses: list[str] = []
     for name in args.standard:
         standard = load_standard(name)
-        for target, check in evaluate_availability(standard, result.target_figures(), result.fleet.stations):
+        for target, check in evaluate_availability(standard, result.target_figures(), stations):
             lines.append(
                 f"  [{status_word(check.status)}] {standard.name}: {target.label_en} ({target.label_zh}): {check.detail}"
             )

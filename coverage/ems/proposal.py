@@ -239,13 +239,12 @@ def _ems_with_new_stations(
             "name": opened["name"].astype(str).to_numpy(),
             "kind": "ems",
             "ambulances": new_counts,
-            **{column: 0 for column in SORT_COLUMNS if column in analysis.facilities},
         },
         geometry=opened.geometry.to_numpy(),
         crs=4326,
     )
     # the proposal's counts everywhere: the stations' own column may be missing (assumed counts)
-    existing = analysis.facilities.assign(ambulances=existing_counts)
+    existing = analysis.facilities.assign(ambulances=existing_counts).drop(columns=list(SORT_COLUMNS), errors="ignore")
     facilities = pd.concat([existing, added], ignore_index=True)
     extended = dataclasses.replace(
         analysis,

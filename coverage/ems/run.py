@@ -31,7 +31,7 @@ from coverage.analysis.result import Analysis
 from coverage.ems.analytic import AnalyticEstimates, availability_estimates, mission_seconds
 from coverage.ems.calls import DEFAULT_CALLS_PER_1000, CallDemand, demand_from_population, demand_from_records
 from coverage.ems.calls import read_call_records as _read_call_records
-from coverage.ems.fleet import Fleet, fleet_from
+from coverage.ems.fleet import SORT_COLUMNS, Fleet, fleet_from
 from coverage.ems.simulation import Scenario, ServiceTimes, SimulationResult, simulate
 from coverage.io.points import read_points
 from coverage.network.routing import nearest_facility, pair_seconds, reach_points
@@ -475,7 +475,8 @@ def ems_availability(
         if counts.shape != (len(fleet.stations),) or (counts < 0).any():
             msg = f"ambulances must give a whole number >= 0 for each of the {len(fleet.stations)} stations"
             raise InputError(msg)
-        stations = fleet.stations.assign(ambulances=counts)
+        # which ambulances of a sort move where is not known: the sorts' counts are left out
+        stations = fleet.stations.assign(ambulances=counts).drop(columns=list(SORT_COLUMNS), errors="ignore")
         fleet = dataclasses.replace(fleet, stations=stations, counts_source="given allocation", assumed=False)
     step("calls")
     demand = call_demand(

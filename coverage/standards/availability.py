@@ -69,6 +69,7 @@ def check_call_share(
             "share",
             detail="needs a simulation of the ambulances: run 'facility-coverage ems simulate --standard ...' "
             "with the stations' ambulance counts",
+            detail_zh="需要模拟救护车的出车情况：请用各站点的救护车数运行 'facility-coverage ems simulate --standard ...'",
         )
     if metric == "within_minutes" and minutes is not None and figures.get("threshold_minutes") != minutes:
         return CheckResult(
@@ -80,6 +81,7 @@ def check_call_share(
             "share",
             detail=f"the simulation used {figures.get('threshold_minutes')} min, the target {minutes:g} min: "
             f"run it with --minutes {minutes:g}",
+            detail_zh=f"模拟所用时限为{figures.get('threshold_minutes')}分钟，目标为{minutes:g}分钟：请用 --minutes {minutes:g} 重新运行",
         )
     share = float(figures[METRIC_FIGURES[metric]])
     what = "dispatched without waiting" if metric == "dispatched_without_wait" else f"reached within {minutes:g} min"
@@ -118,6 +120,7 @@ def check_fleet_share(stations: pd.DataFrame, *, target: str, column: str, requi
                 required_share,
                 "share",
                 detail=f"the station data has no {needed!r} column; add it to the facility file to evaluate this target",
+                detail_zh=f"站点数据没有 {needed!r} 列：请在设施文件中加入该列",
             )
     total = pd.to_numeric(stations["ambulances"], errors="coerce")
     sort = pd.to_numeric(stations[column], errors="coerce")
@@ -131,6 +134,7 @@ def check_fleet_share(stations: pd.DataFrame, *, target: str, column: str, requi
             "share",
             detail=f"{int(total.isna().sum() + sort.isna().sum())} values of 'ambulances'/{column!r} are missing, "
             "or there are no ambulances",
+            detail_zh=f"'ambulances'/{column!r} 列缺少 {int(total.isna().sum() + sort.isna().sum())} 个数值，或没有救护车",
         )
     share = float(sort.sum() / total.sum())
     needed_count = max(0, math.ceil(required_share * float(total.sum()) - 1e-9) - int(sort.sum()))

@@ -163,6 +163,10 @@ def test_check_dongxihu_verdicts_never_pass_on_missing_data(county, tmp_path):
         "ambulances_per_30k": "cannot_evaluate",
         "chc_per_30k_100k": "cannot_evaluate",
         "village_doctors_per_1000": "cannot_evaluate",
+        # call satisfaction needs the ambulance simulation (ems); no fleet-share columns in the file
+        "call_satisfaction_96": "cannot_evaluate",
+        "negative_pressure_share_40": "cannot_evaluate",
+        "smart_share_80": "cannot_evaluate",
         # one 急救中心 in the file, nine asked for
         "ems_stations_min9": "fail",
         # 2 health centres and 1 community health centre for 13 subdistricts
