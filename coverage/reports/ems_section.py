@@ -101,7 +101,8 @@ def write_section_files(result: EmsResult, folder: Path) -> dict[str, Path]:
 
 
 def _range(result: EmsResult, name: str, *, percent: bool) -> str:
-    assert result.simulation is not None
+    if result.simulation is None:
+        return "–"
     figure = result.simulation.figures[name]
     if percent:
         text = f"{figure.mean:.1%}"
