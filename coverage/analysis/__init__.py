@@ -8,6 +8,8 @@ village and populated cell with its time and coverage flags, and the isochrones.
 - :mod:`~coverage.analysis.result`: the :class:`Analysis` and its headline figures.
 - :mod:`~coverage.analysis.places`: the facilities and villages of an analysis, read and selected.
 - :mod:`~coverage.analysis.demand`: population rasters as weighted demand points.
+- :mod:`~coverage.analysis.totals`: official population totals per admin unit, matched to the zones.
+- :mod:`~coverage.analysis.calibration`: the population scaled to those totals, unit by unit.
 - :mod:`~coverage.analysis.zones`: admin units, boundaries, urban areas and zone classes.
 - :mod:`~coverage.analysis.isochrones`: isochrone polygons and service areas.
 """

@@ -89,19 +89,29 @@ def widened_boundary(boundary: shapely.Geometry, tolerance_m: float) -> shapely.
     return shapely.buffer(shapely.simplify(boundary, tolerance_deg / 10), tolerance_deg, quad_segs=4)
 
 
+def populated_pixels(grid: PopulationGrid) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Row, column, longitude and latitude (WGS84) of the centre of every pixel with people."""
+    row, col = np.nonzero(grid.values > 0)
+    x, y = grid.transform @ (col + 0.5, row + 0.5)  # type: ignore[operator]  # affine maps arrays too
+    lon, lat = Transformer.from_crs(grid.crs, 4326, always_xy=True).transform(np.asarray(x), np.asarray(y))
+    return row, col, np.asarray(lon), np.asarray(lat)
+
+
 def population_cells(
-    path: str | os.PathLike[str],
+    source: str | os.PathLike[str] | PopulationGrid,
     *,
     boundary: shapely.Geometry | None = None,
     boundary_tolerance_m: float = BOUNDARY_TOLERANCE_M,
     aggregate: int = 1,
+    label: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a population raster as one weighted point per populated cell.
 
     Parameters
     ----------
-    path : str or path-like
-        GeoTIFF of people per pixel (e.g. WorldPop ``*_ppp_*``), any CRS.
+    source : str, path-like or PopulationGrid
+        GeoTIFF of people per pixel (e.g. WorldPop ``*_ppp_*``), any CRS; or a
+        grid already in memory (e.g. calibrated to census totals).
     boundary : shapely geometry, optional
         WGS84 polygon; cells whose centre is farther outside than
         ``boundary_tolerance_m`` are left out (and counted in a log message).
@@ -111,6 +121,8 @@ def population_cells(
     aggregate : int
         Sum blocks of ``aggregate`` x ``aggregate`` pixels into one cell (fewer,
         coarser demand points for large regions).
+    label : str, optional
+        How messages name the raster (default: its file name).
 
     Returns
     -------
@@ -118,17 +130,17 @@ def population_cells(
         WGS84 points at cell centres with ``id`` (``"r<row>c<col>"``) and
         ``population`` (float), only cells with population > 0.
     """
-    path = Path(path)
     if aggregate < 1:
         msg = f"aggregate must be a whole number >= 1, got {aggregate}"
         raise InputError(msg)
-    grid = read_population_grid(path).block_sum(aggregate)
-    values, transform, crs = grid.values, grid.transform, grid.crs
-    row, col = np.nonzero(values > 0)
-    x, y = transform @ (col + 0.5, row + 0.5)  # type: ignore[operator]  # affine maps arrays too
-    lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(np.asarray(x), np.asarray(y))
+    if isinstance(source, PopulationGrid):
+        grid, name = source, label or "the population grid"
+    else:
+        grid, name = read_population_grid(source), label or Path(source).name
+    grid = grid.block_sum(aggregate)
+    row, col, lon, lat = populated_pixels(grid)
     cells = gpd.GeoDataFrame(
-        {"id": [f"r{r}c{c}" for r, c in zip(row, col, strict=True)], "population": values[row, col]},
+        {"id": [f"r{r}c{c}" for r, c in zip(row, col, strict=True)], "population": grid.values[row, col]},
         geometry=shapely.points(lon, lat),
         crs=4326,
     )
@@ -138,16 +150,16 @@ def population_cells(
         if not inside.all():
             logger.info(
                 "%s: %d cells (%.0f people) lie outside the boundary (beyond %g m) and are not counted",
-                path.name,
+                name,
                 int((~inside).sum()),
                 float(cells.loc[~inside, "population"].sum()),
                 boundary_tolerance_m,
             )
         cells = cells[inside].reset_index(drop=True)
     if cells.empty:
-        msg = f"{path}: no populated cells{' inside the boundary' if boundary is not None else ''}. Check the raster covers the region."
+        msg = f"{name}: no populated cells{' inside the boundary' if boundary is not None else ''}. Check the raster covers the region."
         raise InputError(msg)
-    logger.info("%s: %d populated cells, %.0f people", path.name, len(cells), cells["population"].sum())
+    logger.info("%s: %d populated cells, %.0f people", name, len(cells), cells["population"].sum())
     return cells
 
 

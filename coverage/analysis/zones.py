@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -21,7 +21,13 @@ from pyproj import CRS
 
 from coverage._errors import InputError
 
+if TYPE_CHECKING:
+    from coverage.analysis.demand import PopulationGrid
+
 logger = logging.getLogger(__name__)
+
+#: A population raster: its file, or its values in memory.
+PopulationSource: TypeAlias = "str | os.PathLike[str] | PopulationGrid"
 
 #: People per km² above which a block of the raster counts as urban. China's urban-rural
 #: classification (国家统计局《统计上划分城乡的规定》) works on built-up contiguity, not a
@@ -53,6 +59,42 @@ def read_zones(
         A pandas query selecting some units, e.g. ``"admin_level == '4'"``.
     """
     path = Path(path)
+    zones, name_column = _zone_rows(path, name_column=name_column, layer=layer, where=where)
+    zones = zones.to_crs(4326)
+    out = gpd.GeoDataFrame(
+        {"zone": zones[name_column].astype(str).to_numpy()}, geometry=zones.geometry.to_numpy(), crs=4326
+    )
+    out = out.dissolve("zone", as_index=False)
+    _warn_overlaps(out, path)
+    return out[["zone", "geometry"]]
+
+
+def read_zone_table(
+    path: str | os.PathLike[str],
+    *,
+    name_column: str | None = None,
+    layer: str | None = None,
+    where: str | None = None,
+) -> pd.DataFrame:
+    """The attribute table of the zones :func:`read_zones` reads: one row per polygon, no geometry.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The file's columns as they are, plus ``zone``, the name :func:`read_zones`
+        gives the polygon's unit; for matching other tables (e.g. census totals by
+        name or code) to the units.
+    """
+    zones, name_column = _zone_rows(Path(path), name_column=name_column, layer=layer, where=where)
+    table = pd.DataFrame(zones.drop(columns=zones.geometry.name)).reset_index(drop=True)
+    table.insert(0, "zone", zones[name_column].astype(str).to_numpy())
+    return table
+
+
+def _zone_rows(
+    path: Path, *, name_column: str | None, layer: str | None, where: str | None
+) -> tuple[gpd.GeoDataFrame, str]:
+    """The selected polygons of a zones file and the column naming them."""
     zones = select_rows(read_polygons(path, layer=layer, what="zones"), where, label=str(path), what="zones")
     if zones.empty:
         msg = f"{path}: no polygons match {where!r}."
@@ -62,13 +104,7 @@ def read_zones(
     if name_column is None or name_column not in zones:
         msg = f"{path}: no column {name_column!r} to name the zones; columns are {', '.join(map(str, zones.columns))}."
         raise InputError(msg)
-    zones = zones.to_crs(4326)
-    out = gpd.GeoDataFrame(
-        {"zone": zones[name_column].astype(str).to_numpy()}, geometry=zones.geometry.to_numpy(), crs=4326
-    )
-    out = out.dissolve("zone", as_index=False)
-    _warn_overlaps(out, path)
-    return out[["zone", "geometry"]]
+    return zones, name_column
 
 
 def select_rows(frame: gpd.GeoDataFrame, where: str | None, *, label: str, what: str) -> gpd.GeoDataFrame:
@@ -220,11 +256,11 @@ def assign_zones(
     return pd.Series(result, index=points.index, dtype=object)
 
 
-def _density_blocks(path: Path, block_m: float) -> tuple[np.ndarray, Any, CRS, int]:
+def _density_blocks(source: PopulationSource, block_m: float) -> tuple[np.ndarray, Any, CRS, int]:
     """People per km² over blocks of about ``block_m`` on a side; with the blocks' transform, CRS and size in pixels."""
-    from coverage.analysis.demand import read_population_grid
+    from coverage.analysis.demand import PopulationGrid, read_population_grid
 
-    grid = read_population_grid(path)
+    grid = source if isinstance(source, PopulationGrid) else read_population_grid(source)
     transform, crs = grid.transform, grid.crs
     top, bottom = transform.f, transform.f + transform.e * grid.values.shape[0]
     if crs.is_geographic:
@@ -258,7 +294,7 @@ def _polygons_of(mask: np.ndarray, transform: Any, crs: CRS) -> shapely.Geometry
 
 
 def urban_area_from_population(
-    path: str | os.PathLike[str],
+    source: PopulationSource,
     *,
     density_per_km2: float = URBAN_DENSITY_PER_KM2,
     block_m: float = URBAN_BLOCK_M,
@@ -268,17 +304,25 @@ def urban_area_from_population(
     The raster is summed over blocks of about ``block_m`` on a side, each block's
     density compared with ``density_per_km2``, and the dense blocks merged.
 
+    Parameters
+    ----------
+    source : path or PopulationGrid
+        A population GeoTIFF, or a grid in memory (e.g. calibrated to census totals).
+    density_per_km2 : float
+        People per km² from which a block is urban.
+    block_m : float
+        Side of the blocks, in metres.
+
     Returns
     -------
     shapely geometry
         (Multi)polygon in WGS84; empty when no block is dense enough.
     """
-    path = Path(path)
-    density, transform, crs, k = _density_blocks(path, block_m)
+    density, transform, crs, k = _density_blocks(source, block_m)
     dense = density >= density_per_km2
     logger.info(
         "%s: urban area of %d dense blocks (>= %g people/km2 over %d-pixel blocks)",
-        path.name,
+        Path(source).name if isinstance(source, str | os.PathLike) else "population grid",
         int(dense.sum()),
         density_per_km2,
         k,
@@ -287,7 +331,7 @@ def urban_area_from_population(
 
 
 def zone_classes_from_population(
-    path: str | os.PathLike[str],
+    source: PopulationSource,
     *,
     central_density_per_km2: float,
     urban_density_per_km2: float = URBAN_DENSITY_PER_KM2,
@@ -298,7 +342,8 @@ def zone_classes_from_population(
     Blocks of about ``block_m`` at or above ``central_density_per_km2`` are
     ``central``; at or above ``urban_density_per_km2`` ``urban``; populated blocks
     below are ``rural`` (standards such as "10 minutes in the central city, 15 in
-    other urban areas, 30 at county level" apply per class).
+    other urban areas, 30 at county level" apply per class). ``source`` is a
+    population GeoTIFF or a grid in memory (e.g. calibrated to census totals).
 
     Returns
     -------
@@ -308,7 +353,7 @@ def zone_classes_from_population(
     if central_density_per_km2 < urban_density_per_km2:
         msg = f"the central-city density ({central_density_per_km2:g}/km²) must be at least the urban one ({urban_density_per_km2:g}/km²)"
         raise InputError(msg)
-    density, transform, crs, _ = _density_blocks(Path(path), block_m)
+    density, transform, crs, _ = _density_blocks(source, block_m)
     masks = {
         "central": density >= central_density_per_km2,
         "urban": (density >= urban_density_per_km2) & (density < central_density_per_km2),

@@ -201,6 +201,23 @@ def _read_text_table(path: Path, *, encoding: str | None, label: str) -> tuple[p
     return table, used
 
 
+def read_text_table(path: str | os.PathLike[str], *, what: str, encoding: str | None = None) -> pd.DataFrame:
+    """Read a CSV (or tab-, semicolon- or bar-separated) table with every cell as text.
+
+    The encoding is detected as for point files (UTF-8 with or without BOM, then
+    GBK/GB18030) and the separator from the header line; codes keep their leading zeros.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, empty, not text or not a table.
+    """
+    path = Path(path)
+    _check_path(path, what)
+    table, _ = _read_text_table(path, encoding=encoding, label=str(path))
+    return table
+
+
 def _retype(column: pd.Series) -> pd.Series:
     """Give a column read as text the type pandas would have inferred (empty cells missing).
 
