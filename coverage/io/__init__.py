@@ -12,4 +12,5 @@ or travel times.
 - :mod:`~coverage.io.points`: facility, village and candidate files (CSV in UTF-8 or GBK, GIS formats).
 - :mod:`~coverage.io.datum`: GCJ-02 and BD-09 to WGS84.
 - :mod:`~coverage.io.regions`: the embedded default region and the seed-region boundaries.
+- :mod:`~coverage.io.credits`: the credit each source must carry in every output.
 """
