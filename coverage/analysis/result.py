@@ -17,6 +17,9 @@ import pandas as pd
 import shapely
 
 from coverage._errors import InputError
+from coverage.analysis.calibration import PopulationCalibration, apply_calibration
+from coverage.analysis.demand import PopulationGrid, read_population_grid
+from coverage.io.credits import SourceNote
 from coverage.network.prepared import Network
 from coverage.network.profiles import Profile
 from coverage.network.snapping import Attachment
@@ -88,6 +91,10 @@ class Analysis:
     notes : dict
         What reading the inputs assumed and left out (kind mapping, facilities across
         the border, points left out, stand-ins), as summary.json records it.
+    population_calibration : PopulationCalibration or None
+        How the population was calibrated to official totals per admin unit, when it was.
+    sources : tuple of SourceNote
+        Every input with the credit it must carry (``attribution`` joins them).
     """
 
     region: str
@@ -108,6 +115,28 @@ class Analysis:
     outline: shapely.Geometry | None = field(default=None, repr=False, compare=False)
     zones_level: str | None = None
     notes: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    population_calibration: PopulationCalibration | None = field(default=None, compare=False)
+    sources: tuple[SourceNote, ...] = ()
+
+    @property
+    def population_basis(self) -> str:
+        """What the people counted are: ``"raster cells"``, ``"villages"`` (their populations) or ``"none"``."""
+        if self.cells is not None and len(self.cells):
+            return "raster cells"
+        if pd.to_numeric(self.villages["population"], errors="coerce").notna().any():
+            return "villages"
+        return "none"
+
+    def population_grid(self) -> PopulationGrid | None:
+        """The population raster as the analysis counted it (calibrated, when it was); None without a raster."""
+        raster = self.inputs.get("population")
+        if raster is None:
+            return None
+        grid = read_population_grid(raster["path"])
+        calibration = self.population_calibration
+        if calibration is not None and calibration.basis == "raster cells" and self.zones is not None:
+            grid = apply_calibration(grid, self.zones, calibration)
+        return grid
 
     def road_problems(self) -> gpd.GeoDataFrame:
         """Places in the road source to look at (dangling ends, near-miss junctions...), WGS84 points."""
@@ -132,6 +161,7 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
     """Headline figures of an analysis (see :meth:`Analysis.summary`)."""
     villages = analysis.villages
     cells = analysis.cells
+    basis = analysis.population_basis
     per_threshold = []
     for threshold in analysis.minutes:
         column = covered_column(threshold)
@@ -144,11 +174,14 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
                 population_covered=round(covered, 1),
                 population_share=covered / total if total else None,
             )
+        known = basis != "none"
         row.update(
             villages_total=len(villages),
             villages_covered=int(villages[column].sum()),
-            village_population_covered=round(float(villages.loc[villages[column], "population"].fillna(0).sum()), 1),
-            village_population_total=round(float(villages["population"].fillna(0).sum()), 1),
+            village_population_covered=round(float(villages.loc[villages[column], "population"].fillna(0).sum()), 1)
+            if known
+            else None,
+            village_population_total=round(float(villages["population"].fillna(0).sum()), 1) if known else None,
         )
         iso = analysis.isochrones[analysis.isochrones["minutes"] == threshold]
         if len(iso):
@@ -178,11 +211,39 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
             "on_small_pieces": int(villages["small_piece"].sum()),
             "unreached": int(villages["minutes"].isna().sum()),
         },
+        "population": population_summary(analysis),
         "thresholds": per_threshold,
         "zones": zone_table(analysis).to_dict(orient="records"),
         "inputs": analysis.inputs,
         "notes": analysis.notes,
+        "source": {"credit": analysis.attribution, "inputs": [note.as_dict() for note in analysis.sources]},
         "attribution": analysis.attribution,
+    }
+
+
+#: What the shares of each population basis are of.
+POPULATION_NOTES = {
+    "raster cells": "shares are of people: every populated cell of the population raster",
+    "villages": "shares are of people: the villages' populations (no raster)",
+    "none": (
+        "no population data (no raster, no village population column): shares are of villages, not people, "
+        "and targets that need people cannot be evaluated"
+    ),
+}
+
+
+def population_summary(analysis: Analysis) -> dict[str, Any]:
+    """What the people counted are, where they come from, and how they were calibrated (JSON-ready)."""
+    basis = analysis.population_basis
+    population = pd.to_numeric(analysis.villages["population"], errors="coerce")
+    calibration = analysis.population_calibration
+    source = next((note.credit for note in analysis.sources if note.role == "population"), None)
+    return {
+        "basis": basis,
+        "note": POPULATION_NOTES[basis],
+        "source": source,
+        "villages_without_population": int(population.isna().sum()),
+        "calibration": calibration.as_dict() if calibration is not None else None,
     }
 
 
@@ -190,20 +251,21 @@ def zone_table(analysis: Analysis) -> pd.DataFrame:
     """Population and villages covered per zone and threshold."""
     rows = []
     source = analysis.cells if analysis.cells is not None and len(analysis.cells) else analysis.villages
-    basis = "cells" if source is analysis.cells else "villages"
+    basis = {"raster cells": "cells", "villages": "villages", "none": "none"}[analysis.population_basis]
     for zone, group in source.groupby("zone"):
         villages = analysis.villages[analysis.villages["zone"] == zone]
         for threshold in analysis.minutes:
             column = covered_column(threshold)
             total = float(group["population"].fillna(0).sum())
             covered = float(group.loc[group[column], "population"].fillna(0).sum())
+            known = basis != "none"
             rows.append(
                 {
                     "zone": zone or "(outside every zone)",
                     "minutes": threshold,
-                    "population_total": round(total, 1),
-                    "population_covered": round(covered, 1),
-                    "population_share": covered / total if total else None,
+                    "population_total": round(total, 1) if known else None,
+                    "population_covered": round(covered, 1) if known else None,
+                    "population_share": covered / total if total and known else None,
                     "villages_total": len(villages),
                     "villages_covered": int(villages[column].sum()),
                     "population_basis": basis,

@@ -10,25 +10,48 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from coverage._errors import InputError
-from coverage.analysis.demand import population_cells
+from coverage.analysis.calibration import (
+    PopulationCalibration,
+    calibrate_grid,
+    calibrate_villages,
+    with_region,
+)
+from coverage.analysis.demand import population_cells, read_population_grid
 from coverage.analysis.isochrones import DEFAULT_BUFFER_M, facility_isochrones, isochrones, service_areas
 from coverage.analysis.places import PlaceNotes, read_facilities, read_villages, region_around, select_facilities
 from coverage.analysis.places import Region as PlaceRegion
 from coverage.analysis.result import DEFAULT_MINUTES, Analysis, checked_thresholds, covered_column
-from coverage.analysis.zones import assign_zones, read_boundary, read_zones, urban_area_from_population
+from coverage.analysis.totals import PopulationTotals, read_population_totals, totals_from_zones
+from coverage.analysis.zones import (
+    assign_zones,
+    read_boundary,
+    read_zone_table,
+    read_zones,
+    urban_area_from_population,
+)
+from coverage.io.credits import (
+    SourceNote,
+    credit_line,
+    network_note,
+    points_note,
+    population_note,
+    totals_note,
+    zones_note,
+)
 from coverage.io.gis_roads import DEFAULT_ROAD_CLASS
 from coverage.io.kinds import DEFAULT_KIND_MAP, NO_KIND_MAP, KindMap, load_kind_map
 from coverage.io.points import PointColumns
-from coverage.io.regions import OSM_ATTRIBUTION, WORLDPOP_ATTRIBUTION, Region, default_region
+from coverage.io.regions import Region, default_region, shipped_zones_credit
 from coverage.network.prepared import Network, file_sha256
 from coverage.network.profiles import Profile, load_profile
 from coverage.network.routing import Reach, check_direction, nearest_facility, reach_points
@@ -69,6 +92,9 @@ def analyze(
     facilities: str | os.PathLike[str] | gpd.GeoDataFrame | None = None,
     villages: str | os.PathLike[str] | gpd.GeoDataFrame | None = None,
     population: str | os.PathLike[str] | None = None,
+    population_totals: str | os.PathLike[str] | pd.DataFrame | Mapping[str, float] | None = None,
+    population_totals_column: str | None = None,
+    calibrate_default: bool = True,
     zones: str | os.PathLike[str] | None = None,
     zones_name_column: str | None = None,
     zones_where: str | None = None,
@@ -98,8 +124,8 @@ def analyze(
     """Compute travel times, coverage and isochrones for a region.
 
     With no arguments, runs on the embedded default region (Comoros): roads,
-    facilities and villages from its OSM extract, population from its raster,
-    summaries per island.
+    facilities and villages from its OSM extract, population from its raster
+    calibrated to the 2017 census island totals, summaries per island.
 
     Parameters
     ----------
@@ -114,6 +140,17 @@ def analyze(
         ``place=city/town/village/hamlet``.
     population : path, optional
         Population GeoTIFF; each populated cell becomes a weighted demand point.
+    population_totals : path, DataFrame or mapping, optional
+        Official population per admin unit of ``zones`` (a CSV with a unit name or
+        code column and a population column, a table, or a mapping of unit to
+        people). Each unit's raster cells are scaled so that they add up to its
+        total, keeping the raster's pattern inside the unit; without a raster, the
+        villages' populations are (see :mod:`coverage.analysis.calibration`).
+    population_totals_column : str, optional
+        Take the totals from this column of the ``zones`` file instead.
+    calibrate_default : bool
+        With the default region, calibrate its raster to the 2017 census island
+        totals (False: the raster's own figures).
     zones : path, optional
         Admin-unit polygons to summarise by.
     zones_name_column : str, optional
@@ -177,14 +214,19 @@ def analyze(
     if ems:
         direction = "from_facility"
     region: Region | None = None
+    totals_credit: str | None = None
     if osm is None:
         region = default_region()
         osm = region.osm
+        own_population = population is not None
         population = population if population is not None else region.population
         if zones is None:
             zones = region.zones
             zones_name_column = region.zones_name_column
             zones_where = region.zones_where
+            given = population_totals is not None or population_totals_column is not None
+            if calibrate_default and not own_population and not given and region.population_totals is not None:
+                population_totals, totals_credit = region.population_totals, region.population_totals_credit
     osm = Path(osm)
     profile = profile if isinstance(profile, Profile) else load_profile(profile)
     clip = read_boundary(boundary, where=boundary_where) if isinstance(boundary, str | os.PathLike) else boundary
@@ -197,7 +239,14 @@ def analyze(
         zone_frame = read_zones(zones, name_column=zones_name_column, where=zones_where)
         if clip is None and region is not None:
             clip = zone_frame.geometry.union_all()
-    urban_area = urban_area_from_population(population) if population is not None else None
+    totals = _population_totals(
+        population_totals, population_totals_column, zones=zones, name_column=zones_name_column, where=zones_where
+    )
+    grid = read_population_grid(population) if population is not None else None
+    calibration: PopulationCalibration | None = None
+    if grid is not None and totals is not None and zone_frame is not None:
+        grid, calibration = calibrate_grid(grid, zone_frame, totals)
+    urban_area = urban_area_from_population(grid) if grid is not None else None
     area = region_around(clip, border_km=border_km, profile=profile, minutes=thresholds)
 
     step("road network")
@@ -240,7 +289,9 @@ def analyze(
         raise InputError(msg)
 
     step("population")
-    cells = population_cells(population, boundary=clip) if population is not None else None
+    cells = None
+    if grid is not None and population is not None:
+        cells = population_cells(grid, boundary=clip, label=Path(population).name)
 
     step("villages")
     village_frame = read_villages(
@@ -256,6 +307,10 @@ def analyze(
     village_frame["zone"] = assign_zones(village_frame, zone_frame).to_numpy()
     if cells is not None:
         cells["zone"] = assign_zones(cells, zone_frame).to_numpy()
+    if calibration is not None and cells is not None:
+        calibration = with_region(calibration, cells)
+    elif totals is not None and zone_frame is not None:
+        village_frame, calibration = calibrate_villages(village_frame, totals, units=zone_frame["zone"].tolist())
 
     step("snapping")
     speed, tolerance = profile.access_speed_kph, profile.snap_tolerance_m
@@ -287,11 +342,19 @@ def analyze(
         if per_facility_isochrones
         else gpd.GeoDataFrame({"facility_id": [], "minutes": [], "area_km2": []}, geometry=[], crs=4326)
     )
-    attribution = (
-        region.attribution
-        if region is not None
-        else OSM_ATTRIBUTION + (f"; {WORLDPOP_ATTRIBUTION}" if population is not None else "")
+    sources = _source_notes(
+        osm,
+        facilities=facilities,
+        villages=villages,
+        population=population,
+        zones=zones,
+        region=region,
+        calibration=calibration,
+        totals_credit=totals_credit,
     )
+    # the raster's credit says what it was calibrated to; the totals are named there
+    raster_calibrated = calibration is not None and calibration.basis == "raster cells"
+    attribution = credit_line(note for note in sources if not (raster_calibrated and note.role == "population totals"))
     # the profile by its settings: it may have been changed in memory, or its file removed since
     inputs: dict[str, dict[str, str]] = {"profile": {"path": str(profile.path), "sha256": profile.fingerprint}}
     for key, value in (
@@ -299,6 +362,7 @@ def analyze(
         ("facilities", facilities),
         ("villages", villages),
         ("population", population),
+        ("population_totals", population_totals),
         ("zones", zones),
         ("boundary", boundary),
     ):
@@ -323,6 +387,8 @@ def analyze(
         outline=clip,
         zones_level=zones_level,
         notes=_notes(notes, area, facility_frame, ems=ems),
+        population_calibration=calibration,
+        sources=sources,
         attachments={
             name: att
             for name, att in (("facilities", facility_att), ("villages", village_att), ("cells", cell_att))
@@ -364,6 +430,69 @@ def _notes(notes: PlaceNotes, area: PlaceRegion, facilities: gpd.GeoDataFrame, *
             "note": "no ambulance stations in the facility data: hospitals stand in as EMS bases",
         }
     return record
+
+
+def _population_totals(
+    source: str | os.PathLike[str] | pd.DataFrame | Mapping[str, float] | None,
+    column: str | None,
+    *,
+    zones: str | os.PathLike[str] | None,
+    name_column: str | None,
+    where: str | None,
+) -> PopulationTotals | None:
+    """The official totals asked for, matched to the units of the zones; None when none were asked for."""
+    if source is not None and column is not None:
+        msg = (
+            "give the population totals either as a file (population_totals) or as a column of the zones "
+            "(population_totals_column), not both"
+        )
+        raise InputError(msg)
+    if column is not None:
+        units = _unit_table(zones, name_column, where, f"population totals column {column!r}")
+        return totals_from_zones(column, units=units, label=Path(str(zones)).name)
+    if source is None:
+        return None
+    return read_population_totals(source, units=_unit_table(zones, name_column, where, "population totals"))
+
+
+def _unit_table(
+    zones: str | os.PathLike[str] | None, name_column: str | None, where: str | None, what: str
+) -> pd.DataFrame:
+    if zones is None:
+        msg = (
+            f"{what}: calibrating to official totals needs the admin units they are for; "
+            "give their polygons with --zones (and --zones-name-column to name them)."
+        )
+        raise InputError(msg)
+    return read_zone_table(zones, name_column=name_column, where=where)
+
+
+def _source_notes(
+    osm: Path,
+    *,
+    facilities: object,
+    villages: object,
+    population: str | os.PathLike[str] | None,
+    zones: str | os.PathLike[str] | None,
+    region: Region | None,
+    calibration: PopulationCalibration | None,
+    totals_credit: str | None,
+) -> tuple[SourceNote, ...]:
+    """Every input of the analysis with the credit it must carry."""
+    notes = [
+        network_note(osm),
+        points_note("facilities", facilities, osm=osm),
+        points_note("villages", villages, osm=osm),
+    ]
+    totals = totals_note(calibration.source, totals_credit) if calibration is not None else None
+    if population is not None:
+        calibrated = calibration is not None and calibration.basis == "raster cells" and len(calibration.factors)
+        notes.append(population_note(population, calibrated_to=totals.credit if calibrated and totals else None))
+    if totals is not None:
+        notes.append(totals)
+    if zones is not None:
+        notes.append(zones_note(zones, credit=shipped_zones_credit(zones)))
+    return tuple(notes)
 
 
 def _with_snapping(frame: gpd.GeoDataFrame, attachment: Attachment) -> gpd.GeoDataFrame:

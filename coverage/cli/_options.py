@@ -234,6 +234,7 @@ def add_point_inputs(group: Options, *, batch: bool = False) -> None:
             else ""
         ),
     )
+    add_population_totals_option(group, batch=batch)
     add_datum_option(group)
 
 
@@ -297,6 +298,20 @@ def add_kind_map_option(group: Options) -> None:
         help="how the facility file's categories become kinds: zh (Chinese category names such as 乡镇卫生院, "
         "村卫生室), amap (Amap exports: NAME, TYPE, TYPECODE), none (the values as they are), or your own TOML "
         "rules ('facility-coverage kind-maps show zh') (default: %(default)s)",
+    )
+
+
+def add_population_totals_option(group: Options, *, batch: bool = False) -> None:
+    """``--population-totals FILE|COLUMN|none``: official totals the population is calibrated to."""
+    units = "region (by its id or name)" if batch else "admin unit of --zones (by name or code)"
+    column = "the regions file" if batch else "the --zones file"
+    group.add_argument(
+        "--population-totals",
+        metavar="FILE|COLUMN",
+        help=f"official population per {units}: a CSV with a unit column and a population column (UTF-8 or GBK), "
+        f"or a column of {column}. Each unit's raster cells (without a raster, its villages) are scaled to add up "
+        "to its total, keeping the pattern inside the unit; the factors go to population_calibration.csv. "
+        "'none' keeps the raster's own figures (default: the embedded region's 2017 census island totals)",
     )
 
 

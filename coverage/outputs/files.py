@@ -12,7 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,9 +21,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage.analysis.result import Analysis
+from coverage._version import __version__
+from coverage.analysis.result import Analysis, population_summary
 
 if TYPE_CHECKING:
+    from coverage.io.credits import SourceNote
     from coverage.siting.models import SitingResult
     from coverage.standards.assessment import Assessment
 
@@ -33,6 +35,21 @@ GPKG_NAME = "coverage.gpkg"
 VILLAGES_CSV = "villages.csv"
 ZONES_CSV = "zones.csv"
 SUMMARY_JSON = "summary.json"
+POPULATION_CALIBRATION_CSV = "population_calibration.csv"
+
+#: What each layer of the GeoPackages holds, for their description in ``gpkg_contents``.
+LAYER_TITLES = {
+    "facilities": "Health facilities with where they join the road network",
+    "villages": "Villages with the time to the nearest facility and their coverage",
+    "isochrones": "Areas within each threshold of a facility, with their population",
+    "service_areas": "Nearest-facility partition within the largest threshold",
+    "isochrones_by_facility": "Area within each threshold of each facility",
+    "road_problems": "Places in the road source to check (dangling ends, near-miss junctions)",
+    "uncovered_villages": "Villages outside the report's circle",
+    "sites": "Candidate sites chosen for new stations, in order of marginal gain",
+    "unreachable": "Demand points no candidate site reaches in time",
+    "regions": "Regions of the batch with their figures and target results",
+}
 STANDARDS_JSON = "standards.json"
 STANDARDS_CSV = "standards.csv"
 
@@ -119,6 +136,63 @@ def for_gpkg(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
+def write_layer(
+    frame: gpd.GeoDataFrame,
+    path: str | os.PathLike[str],
+    layer: str,
+    *,
+    credit: str,
+    sources: Sequence[SourceNote] = (),
+    notes: dict[str, str] | None = None,
+) -> None:
+    """Write one GeoPackage layer with its data credits in the file's metadata.
+
+    The layer's ``gpkg_contents.description`` says what it holds and where its data
+    comes from; the GeoPackage metadata extension (``gpkg_metadata``, written by
+    GDAL) keeps the credit, every source with its licence and the software version,
+    for the layer and for the file as a whole. QGIS shows both in the layer's
+    properties.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+    path : path
+        The GeoPackage (created, or a layer added to it).
+    layer : str
+    credit : str
+        The data credits (e.g. :attr:`coverage.analysis.result.Analysis.attribution`).
+    sources : sequence of SourceNote
+        Every input with its own credit and licence.
+    notes : dict, optional
+        More metadata items (e.g. how the population was calibrated).
+    """
+    title = LAYER_TITLES.get(layer, layer.replace("_", " ").capitalize())
+    metadata = {
+        **({"credit": credit} if credit else {}),
+        "software": f"facility-coverage {__version__}",
+        **({"sources": json.dumps([note.as_dict() for note in sources], ensure_ascii=False)} if sources else {}),
+        **(notes or {}),
+    }
+    for_gpkg(frame).to_file(
+        path,
+        layer=layer,
+        driver="GPKG",
+        layer_options={"DESCRIPTION": f"{title}. Sources: {credit}" if credit else title},
+        layer_metadata=metadata,
+        dataset_metadata=metadata,
+    )
+
+
+def analysis_metadata(analysis: Analysis) -> dict[str, str]:
+    """Metadata items of an analysis' files besides the credits: what its population is and how it was calibrated."""
+    population = population_summary(analysis)
+    notes = {"population": population["note"]}
+    calibration = analysis.population_calibration
+    if calibration is not None:
+        notes["population_calibration"] = calibration.describe()
+    return notes
+
+
 @contextmanager
 def staged(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
     """A temporary folder inside ``out_dir`` whose files are moved into ``out_dir`` on success.
@@ -142,7 +216,10 @@ def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> dict[s
 
     The GeoPackage has the layers ``facilities``, ``villages``, ``isochrones``
     (dissolved per threshold), ``service_areas`` (nearest-facility partition),
-    ``isochrones_by_facility`` and ``road_problems``.
+    ``isochrones_by_facility`` and ``road_problems``, each with the data credits in
+    its metadata (:func:`write_layer`). When the population was calibrated to
+    official totals, ``population_calibration.csv`` lists each admin unit's total,
+    raster sum, factor and status.
 
     Returns
     -------
@@ -157,13 +234,20 @@ def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> dict[s
         "isochrones_by_facility": analysis.facility_isochrones,
         "road_problems": analysis.road_problems(),
     }
+    names = [GPKG_NAME, VILLAGES_CSV, ZONES_CSV, SUMMARY_JSON]
+    notes = analysis_metadata(analysis)
     with staged(out_dir) as staging:
         for layer, frame in layers.items():
-            for_gpkg(frame).to_file(staging / GPKG_NAME, layer=layer, driver="GPKG")
+            write_layer(
+                frame, staging / GPKG_NAME, layer, credit=analysis.attribution, sources=analysis.sources, notes=notes
+            )
         write_csv(villages_table(analysis), staging / VILLAGES_CSV)
         write_csv(analysis.zone_table(), staging / ZONES_CSV)
         write_json(analysis.summary(), staging / SUMMARY_JSON)
-    written = {name: Path(out_dir) / name for name in (GPKG_NAME, VILLAGES_CSV, ZONES_CSV, SUMMARY_JSON)}
+        if analysis.population_calibration is not None:
+            write_csv(analysis.population_calibration.table(), staging / POPULATION_CALIBRATION_CSV)
+            names.append(POPULATION_CALIBRATION_CSV)
+    written = {name: Path(out_dir) / name for name in names}
     logger.info("wrote %s", ", ".join(str(p) for p in written.values()))
     return written
 
@@ -174,8 +258,14 @@ def write_assessment(assessment: Assessment, out_dir: str | os.PathLike[str]) ->
     english = assessment.table(lang="en")
     table = english.rename(columns={"label": "label_en"})
     table.insert(1, "label_zh", assessment.table(lang="zh")["label"])
+    analysis = assessment.primary_analysis
+    source = {
+        "credit": analysis.attribution,
+        "inputs": [note.as_dict() for note in analysis.sources],
+        "population": population_summary(analysis),
+    }
     with staged(out_dir) as staging:
-        write_json(assessment.as_dict(), staging / STANDARDS_JSON)
+        write_json({**assessment.as_dict(), "source": source}, staging / STANDARDS_JSON)
         write_csv(table, staging / STANDARDS_CSV)
     return {name: Path(out_dir) / name for name in (STANDARDS_JSON, STANDARDS_CSV)}
 
@@ -187,7 +277,12 @@ SITING_JSON = "siting.json"
 
 
 def write_sites(
-    result: SitingResult, out_dir: str | os.PathLike[str], *, tables: dict[str, pd.DataFrame] | None = None
+    result: SitingResult,
+    out_dir: str | os.PathLike[str],
+    *,
+    tables: dict[str, pd.DataFrame] | None = None,
+    credit: str = "",
+    sources: Sequence[SourceNote] = (),
 ) -> dict[str, Path]:
     """Write ``sites.gpkg``, ``sites.csv``, ``siting.json`` (and ``tradeoff.csv``) into ``out_dir``, all or nothing.
 
@@ -202,6 +297,11 @@ def write_sites(
     out_dir : path
     tables : dict, optional
         More CSV files to write with them, by file name (e.g. ``standards.csv``).
+    credit : str
+        The data credits of the analysis the sites were chosen on, kept in the
+        GeoPackage's metadata (see :func:`write_layer`).
+    sources : sequence of SourceNote
+        Its inputs, with their credits.
 
     Returns
     -------
@@ -213,13 +313,13 @@ def write_sites(
 
     with staged(out_dir) as staging:
         gpkg = staging / SITES_GPKG
-        for_gpkg(result.sites).to_file(gpkg, layer="sites", driver="GPKG")
+        write_layer(result.sites, gpkg, "sites", credit=credit, sources=sources)
         if result.tradeoff is not None:
             pyogrio.write_dataframe(result.tradeoff, gpkg, layer="tradeoff", driver="GPKG", append=False)
             write_csv(result.tradeoff, staging / TRADEOFF_CSV)
             names.append(TRADEOFF_CSV)
         if len(result.unreachable):
-            for_gpkg(result.unreachable).to_file(gpkg, layer="unreachable", driver="GPKG")
+            write_layer(result.unreachable, gpkg, "unreachable", credit=credit, sources=sources)
         write_csv(pd.DataFrame(result.sites.drop(columns="geometry")), staging / SITES_CSV)
         write_json(result.summary(), staging / SITING_JSON)
         for name, table in (tables or {}).items():

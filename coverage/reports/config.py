@@ -15,7 +15,7 @@ Tables and keys (all optional; without any, the embedded Comoros region):
     ``osm`` (road network file), ``region`` (a seed-region preset clipping ``osm``),
     ``boundary``, ``boundary_where``, ``border_km``, ``road_class_column``,
     ``default_road_class``, ``facilities`` (a file or a list of files), ``villages``,
-    ``population``, ``zones``, ``zones_name_column``, ``zones_where``, ``datum``,
+    ``population``, ``population_totals`` (or ``population_totals_column``), ``zones``, ``zones_name_column``, ``zones_where``, ``datum``,
     ``facilities_datum``, ``villages_datum``, ``kind_map``, and the tables
     ``[inputs.facility_columns]`` (``lon``, ``lat``, ``crs``, ``id``, ``name``,
     ``kind``) and ``[inputs.village_columns]`` (``lon``, ``lat``, ``crs``, ``id``,
@@ -90,6 +90,8 @@ KEYS: dict[str, dict[str, str]] = {
         "facilities": "a facility file (CSV with lon/lat, GeoJSON, GeoPackage, Shapefile), or a list of them",
         "villages": "a village file with an optional population column",
         "population": "population raster (WorldPop-style GeoTIFF)",
+        "population_totals": "a CSV of official population per admin unit of zones (a unit name or code column and a population column); the raster (or the villages) is scaled to it",
+        "population_totals_column": "the column of zones holding each unit's official population (instead of population_totals), a string",
         "zones": "admin-unit polygons to summarise by",
         "zones_name_column": "column naming the admin units, a string",
         "zones_where": "a pandas query selecting some zones, e.g. \"admin_level == '4'\"",
@@ -162,6 +164,10 @@ class RunConfig:
     facilities : tuple of Path
         Facility files; empty: the health facilities tagged in the OSM file.
     villages, population, zones : Path or None
+    population_totals : Path or None
+        Official population per admin unit of ``zones``, the population is calibrated to.
+    population_totals_column : str or None
+        Or the column of ``zones`` holding them.
     zones_name_column, zones_where : str or None
     datum : str
     profile : str
@@ -208,6 +214,8 @@ class RunConfig:
     facilities: tuple[Path, ...] = ()
     villages: Path | None = None
     population: Path | None = None
+    population_totals: Path | None = None
+    population_totals_column: str | None = None
     zones: Path | None = None
     zones_name_column: str | None = None
     zones_where: str | None = None
@@ -252,6 +260,8 @@ class RunConfig:
             "facilities": self._facility_input(),
             "villages": self.villages,
             "population": self.population,
+            "population_totals": self.population_totals,
+            "population_totals_column": self.population_totals_column,
             "zones": zones,
             "zones_name_column": zones_name_column,
             "zones_where": self.zones_where,
@@ -297,9 +307,13 @@ class RunConfig:
         files: dict[str, Path] = {}
         osm = self.osm
         population, zones = self.population, region_inputs["zones"]
+        totals = self.population_totals
         if osm is None:
             default = default_region()
             osm = default.osm
+            # analyze() calibrates the default raster to the census totals unless told otherwise
+            if population is None and zones is None and totals is None and self.population_totals_column is None:
+                totals = default.population_totals
             population = population or default.population
             zones = zones or default.zones
         files["network"] = osm
@@ -309,6 +323,7 @@ class RunConfig:
         for role, value in (
             ("villages", self.villages),
             ("population", population),
+            ("population_totals", totals),
             ("zones", zones),
             ("boundary", region_inputs["boundary"]),
             ("zone_classes", self.zone_classes),
@@ -499,7 +514,13 @@ def _config_from_dict(data: dict[str, Any], *, path: Path, text: str) -> RunConf
     fields["facilities"] = values.files("inputs", "facilities")
     fields["villages"] = values.file("inputs", "villages")
     fields["population"] = values.file("inputs", "population")
+    fields["population_totals"] = values.file("inputs", "population_totals")
+    fields["population_totals_column"] = values.text("inputs", "population_totals_column")
     fields["zones"] = values.file("inputs", "zones")
+    if fields["population_totals"] is not None and fields["population_totals_column"] is not None:
+        where.fail("inputs", "population_totals_column", "and population_totals are both given; keep one of them.")
+    if fields["population_totals_column"] is not None and fields["zones"] is None and region is None:
+        where.fail("inputs", "population_totals_column", "names a column of zones, but no zones file is given.")
     fields["zones_name_column"] = values.text("inputs", "zones_name_column")
     fields["zones_where"] = values.text("inputs", "zones_where")
     fields["datum"] = values.choice("inputs", "datum", DATUMS) or "wgs84"
@@ -858,6 +879,7 @@ def starter_config(folder: str | os.PathLike[str] = ".") -> str:
     return STARTER_TEMPLATE.format(
         osm=rel(comoros / "comores-latest.osm.pbf"),
         population=rel(comoros / "com_ppp_2020_UNadj.tif"),
+        totals=rel(comoros / "population_totals_rgph2017.csv"),
         zones=rel(comoros / "admin_boundaries_osm.geojson"),
         presets=", ".join(list_standards()),
         regions=", ".join(REGION_PRESETS),
@@ -908,6 +930,10 @@ name = "Comoros"                 # the region's name in the report's title
 # datum = "gcj02"                # coordinates copied from Amap/Tencent; "bd09" for Baidu
 
 population = "{population}"   # WorldPop 2020, CC BY 4.0
+# Official population per admin unit of zones: each unit's raster cells are scaled to add up to
+# its total (the raster's pattern inside the unit is kept). A CSV with a unit name or code column
+# and a population column, or population_totals_column = "a column of the zones file".
+population_totals = "{totals}"   # 2017 census island totals
 zones = "{zones}"           # admin units to summarise by
 zones_name_column = "name_en"
 zones_where = "admin_level == '4'"   # the three islands

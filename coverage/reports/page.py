@@ -50,6 +50,7 @@ class ReportPage:
     exit_code: int
     summary_line: str
     ems: dict[str, Any] | None = None
+    population_note: str = ""
 
 
 #: The page's words in each language.
@@ -252,6 +253,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <tr><td>{{ t.minutes }} {{ w.min }}</td><td class="num">{{ t.people }}</td><td class="num">{{ t.villages }}</td></tr>
 {% endfor %}
 </table>
+{% if page.population_note %}<p class="small" id="population-note">{{ w.population }}: {{ page.population_note }}</p>{% endif %}
 </section>
 
 <section id="uncovered">
@@ -392,11 +394,14 @@ def render_report(page: ReportPage) -> str:
         )
     thresholds = []
     for row in page.thresholds:
-        people = (
-            f"{row['population_covered']:,.0f} / {row['population_total']:,.0f} ({row['population_share']:.1%})"
-            if row.get("population_share") is not None
-            else f"{row['village_population_covered']:,.0f} / {row['village_population_total']:,.0f}"
-        )
+        if row.get("population_share") is not None:
+            people = (
+                f"{row['population_covered']:,.0f} / {row['population_total']:,.0f} ({row['population_share']:.1%})"
+            )
+        elif row.get("village_population_total") is not None:
+            people = f"{row['village_population_covered']:,.0f} / {row['village_population_total']:,.0f}"
+        else:
+            people = "–"  # no population data: the villages' column says it all
         thresholds.append(
             {
                 "minutes": f"≤ {row['minutes']:g}",

@@ -40,7 +40,7 @@ from coverage._version import __version__
 from coverage.analysis.result import Analysis
 from coverage.analysis.run import analyze
 from coverage.network.prepared import file_sha256
-from coverage.outputs.files import for_gpkg, write_csv, write_json
+from coverage.outputs.files import write_csv, write_json, write_layer
 from coverage.outputs.maps import COVERED_COLOUR, UNCOVERED_COLOUR, DataLayer, coverage_map, feature, map_html
 from coverage.outputs.static_map import draw_static_map
 from coverage.reports.config import RunConfig, load_run_config, with_overrides
@@ -217,9 +217,22 @@ def coverage_figures(analysis: Analysis, *, minutes: float) -> dict[str, Any]:
         population_total=round(total, 1),
         population_covered=round(float(people[inside].sum()), 1),
         population_share=float(people[inside].sum()) / total if total else None,
-        population_basis="raster cells" if places is cells else "villages",
+        population_basis=analysis.population_basis,
     )
+    if analysis.population_basis == "none":
+        # no population data: a share of "people" would be a share of nothing
+        figures.update(population_total=None, population_covered=None, population_share=None)
     return figures
+
+
+def population_line(analysis: Analysis) -> str:
+    """What the report's people are: the basis, and how they were calibrated to official totals."""
+    from coverage.analysis.result import population_summary
+
+    text = population_summary(analysis)["note"]
+    if analysis.population_calibration is not None:
+        text += f"; {analysis.population_calibration.describe()}"
+    return text
 
 
 # --- the job -----------------------------------------------------------------------------
@@ -579,6 +592,7 @@ def _compute_and_write(
         exit_code=exit_code,
         summary_line=line,
         ems=None if ems_result is None else _ems_page(ems_result, config.language),
+        population_note=population_line(analysis),
     )
     if ems_result is not None:
         summary["ems"] = ems_result.summary()
@@ -794,7 +808,7 @@ def _write_gpkg(
         "isochrones": analysis.isochrones,
     }
     for layer, frame in layers.items():
-        for_gpkg(frame).to_file(path, layer=layer, driver="GPKG")
+        write_layer(frame, path, layer, credit=analysis.attribution, sources=analysis.sources)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

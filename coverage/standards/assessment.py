@@ -254,7 +254,8 @@ def assess(
     base_minutes = sorted(thresholds.get(base_key, {30.0}))
 
     base = analysis_for(*base_key, minutes=base_minutes)
-    population = inputs.get("population") or _default_population(base)
+    # the raster as the analysis counted it: calibrated to official totals when it was
+    population = base.population_grid()
     rules = standard.zone_rules
     if isinstance(zone_classes, gpd.GeoDataFrame):
         classes: gpd.GeoDataFrame | None = zone_classes.rename(columns={zone_class_column: "zone_class"}).to_crs(4326)
@@ -446,11 +447,6 @@ def _far_from_roads(analysis: Analysis, facilities: gpd.GeoDataFrame, minutes: f
         f"（{'；'.join(listed)}{more}）；请核查地图是否缺少道路"
     )
     return en, zh
-
-
-def _default_population(analysis: Analysis) -> str | None:
-    population = analysis.inputs.get("population")
-    return population["path"] if population else None
 
 
 def _facilities_of(analysis: Analysis, kinds: Sequence[str]) -> gpd.GeoDataFrame:

@@ -238,3 +238,117 @@ def test_an_analysis_pickles_for_dask(mwali_run):
     assert back.profile.fingerprint == mwali_run.profile.fingerprint
     with pytest.raises(TypeError):
         back.profile.urban_kph["primary"] = 1.0  # still read-only
+
+
+CENSUS = COMOROS_ADMIN.parent / "population_totals_rgph2017.csv"
+
+
+@pytest.fixture(scope="module")
+def calibrated_mwali(tmp_path_factory, mwali_boundary):
+    """Mwali with the raster calibrated to the 2017 census island totals, summarised per island."""
+    return analyze(
+        COMOROS_PBF,
+        boundary=mwali_boundary,
+        population=COMOROS_RASTER,
+        zones=COMOROS_ADMIN,
+        zones_name_column="name_en",
+        zones_where="admin_level == '4'",
+        population_totals=CENSUS,
+        per_facility_isochrones=False,
+        cache_dir=tmp_path_factory.mktemp("cache"),
+    )
+
+
+def test_the_raster_is_calibrated_to_the_census_island_totals(calibrated_mwali, mwali_boundary):
+    assert calibrated_mwali.cells["population"].sum() == pytest.approx(51567, rel=1e-9)
+    calibration = calibrated_mwali.population_calibration
+    units = calibration.units.set_index("unit")
+    assert (units["status"] == "calibrated").all()
+    # the raster puts 354,273 people on Mohéli and 65,897 on Anjouan
+    assert units.loc["Moheli", "population_before"] == pytest.approx(354273, abs=1)
+    assert units.loc["Anjouan", "factor"] == pytest.approx(327382 / units.loc["Anjouan", "population_before"])
+    assert units.loc["Moheli", "population_in_region"] == pytest.approx(51567)
+    assert units.loc["Anjouan", "population_in_region"] == 0  # outside the region analysed
+    zones = calibrated_mwali.zone_table().groupby("zone")["population_total"].first()
+    assert zones["Moheli"] == pytest.approx(51567)
+    summary = calibrated_mwali.summary()
+    assert summary["population"]["calibration"]["units_calibrated"] == 3
+    assert summary["thresholds"][0]["population_total"] == pytest.approx(51567)
+    assert "calibrated to population_totals_rgph2017.csv" in calibrated_mwali.attribution
+    assert summary["source"]["credit"] == calibrated_mwali.attribution
+    roles = {note["role"] for note in summary["source"]["inputs"]}
+    assert roles == {"roads", "facilities", "villages", "population", "population totals", "admin units"}
+    # the raster as the analysis counted it, for the zone classes of the standards
+    from coverage.analysis.demand import population_cells
+
+    grid = calibrated_mwali.population_grid()
+    assert population_cells(grid, boundary=mwali_boundary)["population"].sum() == pytest.approx(51567)
+
+
+def test_totals_need_the_admin_units_they_are_for(tmp_path, mwali_boundary):
+    with pytest.raises(InputError, match="needs the admin units they are for; give their polygons with --zones"):
+        analyze(COMOROS_PBF, boundary=mwali_boundary, population=COMOROS_RASTER, population_totals=CENSUS)
+
+
+def test_without_population_the_shares_are_of_villages(tmp_path, mwali_boundary):
+    result = analyze(COMOROS_PBF, boundary=mwali_boundary, per_facility_isochrones=False, cache_dir=tmp_path)
+    assert result.population_basis == "none"
+    summary = result.summary()
+    assert "shares are of villages, not people" in summary["population"]["note"]
+    assert all(row["village_population_total"] is None for row in summary["thresholds"])
+    assert all("population_share" not in row for row in summary["thresholds"])
+    table = result.zone_table()
+    assert table["population_total"].isna().all()
+    assert set(table["population_basis"]) == {"none"}
+    assert "Population" not in result.attribution
+
+
+def test_village_populations_are_calibrated_per_commune_without_a_raster(tmp_path, mwali_boundary, mwali_places):
+    from coverage.analysis.zones import assign_zones, read_zones
+
+    communes = read_zones(COMOROS_ADMIN, name_column="name", where="admin_level == '8'")
+    villages = mwali_places.assign(population=100.0)
+    zone = assign_zones(villages, communes)
+    totals = pd.DataFrame({"commune": ["Fomboni", "Djando"], "population": [30834, 9349]})
+    result = analyze(
+        COMOROS_PBF,
+        boundary=mwali_boundary,
+        villages=villages,
+        zones=COMOROS_ADMIN,
+        zones_name_column="name",
+        zones_where="admin_level == '8'",
+        population_totals=totals,
+        per_facility_isochrones=False,
+        cache_dir=tmp_path,
+    )
+    by_zone = result.villages.groupby("zone")["population"].sum()
+    for commune, people in (("Fomboni", 30834), ("Djando", 9349)):
+        assert (zone == commune).any()
+        assert by_zone[commune] == pytest.approx(people)
+    others = result.villages[~result.villages["zone"].isin(["Fomboni", "Djando"])]
+    assert (others["population"] == 100.0).all()  # no total: as the village file gives them
+    assert result.population_calibration.basis == "villages"
+    assert "Population totals: the population totals table" in result.attribution
+
+
+def test_a_county_road_layer_is_not_credited_to_openstreetmap(tmp_path, mwali_facilities, mwali_places):
+    from tests.conftest import INPUT
+
+    roads = INPUT / "fomboni_roads.gpkg"
+    west, south, east, north = gpd.read_file(roads).to_crs(4326).total_bounds
+    facilities = mwali_facilities.cx[west:east, south:north].drop(columns=["osm_tags"], errors="ignore")
+    villages = mwali_places.cx[west:east, south:north]
+    table = pd.DataFrame({"id": facilities["id"], "name": facilities["name"], "kind": facilities["kind"]})
+    table["lon"], table["lat"] = facilities.geometry.x, facilities.geometry.y
+    table.to_csv(tmp_path / "clinics.csv", index=False)
+    result = analyze(
+        roads,
+        road_class_column="道路等级",
+        facilities=tmp_path / "clinics.csv",
+        villages=villages,
+        per_facility_isochrones=False,
+        cache_dir=tmp_path,
+    )
+    assert "OpenStreetMap" not in result.attribution
+    assert "Roads: fomboni_roads.gpkg (the road layer given)" in result.attribution
+    assert "Facilities: clinics.csv (the facilities file given)" in result.attribution
