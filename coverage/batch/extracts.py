@@ -42,6 +42,7 @@ from coverage._errors import InputError
 from coverage._version import __version__
 from coverage.analysis.demand import BOUNDARY_TOLERANCE_M, widened_boundary
 from coverage.analysis.zones import URBAN_BLOCK_M
+from coverage.io.credits import credit_tags, raster_credit
 from coverage.io.osm import HEALTH_TAGS, PLACE_VALUES, check_osm_path, iterate_osm, utm_crs_for
 from coverage.network.prepared import file_sha256
 
@@ -581,9 +582,12 @@ def clip_population(
         profile.pop(key, None)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     temporary = out_path.with_name(f".partial-{out_path.name}")
+    # the window keeps its source's credit: its own name says nothing of where the people come from
+    tags = credit_tags(*raster_credit(raster))
     try:
         with rasterio.open(temporary, "w", **profile) as dst:
             dst.write(values, 1)
+            dst.update_tags(**tags)
         os.replace(temporary, out_path)
     finally:
         temporary.unlink(missing_ok=True)

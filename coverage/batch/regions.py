@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,6 +32,7 @@ def read_regions(
     name_column: str | None = None,
     where: str | None = None,
     layer: str | None = None,
+    keep_columns: Sequence[str] = (),
 ) -> gpd.GeoDataFrame:
     """Read the regions of a batch: one per polygon, or per id when several rows share one.
 
@@ -49,12 +51,15 @@ def read_regions(
         pandas query selecting some rows, e.g. ``"admin_level == '8'"``.
     layer : str, optional
         Layer of a multi-layer file.
+    keep_columns : sequence of str
+        Other columns of the file to keep (e.g. official population totals); rows
+        sharing an id keep the first row's value.
 
     Returns
     -------
     GeoDataFrame
-        ``region_id``, ``name`` and WGS84 (multi)polygons; rows sharing an id are one
-        region (a county and its islands).
+        ``region_id``, ``name``, the ``keep_columns`` and WGS84 (multi)polygons; rows
+        sharing an id are one region (a county and its islands).
 
     Raises
     ------
@@ -76,7 +81,11 @@ def read_regions(
     if frame.empty:
         msg = f"{label}: no polygons to run{f' match {where!r}' if where else ''}."
         raise InputError(msg)
-    for given, option in ((id_column, "--id-column"), (name_column, "--name-column")):
+    for given, option in (
+        (id_column, "--id-column"),
+        (name_column, "--name-column"),
+        *((column, "--population-totals") for column in keep_columns),
+    ):
         if given is not None and given not in frame:
             msg = f"{label}: no column {given!r} ({option}); columns are {', '.join(map(str, frame.columns))}."
             raise InputError(msg)
@@ -97,13 +106,14 @@ def read_regions(
         {
             "region_id": region_id.to_numpy(),
             "name": (frame[names].fillna(region_id).astype(str) if names else region_id).to_numpy(),
+            **{column: frame[column].to_numpy() for column in keep_columns if column not in ("region_id", "name")},
         },
         geometry=shapely.make_valid(np.asarray(frame.geometry.values)),
         crs=4326,
     )
     if regions["region_id"].duplicated().any():
         logger.info("%s: rows sharing an id are merged into one region", label)
-        regions = regions.dissolve("region_id", aggfunc="first", as_index=False)[["region_id", "name", "geometry"]]
+        regions = regions.dissolve("region_id", aggfunc="first", as_index=False)[list(regions.columns)]
     folders = regions["region_id"].map(safe_name)
     clash = folders[folders.duplicated(keep=False)]
     if len(clash):

@@ -31,12 +31,13 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 
 from coverage._errors import InputError
@@ -53,20 +54,23 @@ from coverage.batch.extracts import (
     safe_name,
     split_osm,
 )
+from coverage.io.credits import SourceNote, credit_line, network_note
 from coverage.io.gis_roads import DEFAULT_ROAD_CLASS
 from coverage.io.kinds import DEFAULT_KIND_MAP, NO_KIND_MAP, load_kind_map
 from coverage.io.osm import OSM_SUFFIXES
 from coverage.io.points import PointColumns
-from coverage.io.regions import OSM_ATTRIBUTION, WORLDPOP_ATTRIBUTION, default_region
+from coverage.io.regions import default_region
 from coverage.network.prepared import file_sha256
 from coverage.network.profiles import Profile, load_profile
 from coverage.network.routing import check_direction
 from coverage.network.sources import LINE_SUFFIXES
+from coverage.outputs.files import POPULATION_CALIBRATION_CSV, staged, write_csv
 
 if TYPE_CHECKING:
     from distributed import Client
 
 
+from coverage.batch.population import BatchPopulation, batch_population
 from coverage.batch.regions import own_file, read_regions, region_folder
 from coverage.batch.summary import SUMMARY_CSV, summary_frame, write_summary
 from coverage.batch.task import FAILED, OK, SKIPPED, RegionFailed, RegionTask, json_key, read_done, run_region
@@ -181,6 +185,9 @@ def run_batch(
     villages: str | os.PathLike[str] | None = None,
     villages_dir: str | os.PathLike[str] | None = None,
     population: str | os.PathLike[str] | None = None,
+    population_totals: str | os.PathLike[str] | pd.DataFrame | Mapping[str, float] | None = None,
+    population_totals_column: str | None = None,
+    calibrate_default: bool = True,
     datum: str = "wgs84",
     facilities_datum: str | None = None,
     villages_datum: str | None = None,
@@ -237,6 +244,15 @@ def run_batch(
         batch-wide one.
     population : path, optional
         Population raster of the whole batch; each task reads only its region's window.
+    population_totals : path, DataFrame or mapping, optional
+        Official population per region (a CSV or table with a region id or name column
+        and a population column, or a mapping of id to people): the raster is
+        calibrated once so that each region's cells add up to its total (see
+        :mod:`coverage.batch.population`); the factors go to ``population_calibration.csv``.
+    population_totals_column : str, optional
+        Or the column of the regions file holding them.
+    calibrate_default : bool
+        With the embedded raster and no totals, calibrate it to the 2017 census island totals.
     datum, facilities_datum, villages_datum, facility_columns, village_columns, kind_map
         How the facility and village files are read, as for :func:`coverage.analysis.run.analyze`.
     road_class_column, default_road_class
@@ -288,11 +304,16 @@ def run_batch(
     if extract_buffer_m < 0:
         msg = f"the extract buffer must be 0 or more metres, got {extract_buffer_m}"
         raise InputError(msg)
-    frame = read_regions(regions, id_column=id_column, name_column=name_column, where=where)
+    keep = [population_totals_column] if population_totals_column else []
+    frame = read_regions(regions, id_column=id_column, name_column=name_column, where=where, keep_columns=keep)
+    default = None
     if osm is None:
         default = default_region()
         osm = default.osm
-        population = population if population is not None else default.population
+        if population is None:
+            population = default.population
+        elif population_totals is None and population_totals_column is None:
+            default = None  # the island totals are for the embedded raster, not the one given
     osm = Path(osm)
     split = is_osm(osm)
     if not split and osm.suffix.lower() not in (".graphml", *LINE_SUFFIXES):
@@ -328,6 +349,22 @@ def run_batch(
         "villages": file_sha256(villages) if villages else None,
         "population": file_sha256(population) if population else None,
     }
+    people: BatchPopulation | None = None
+    if population is not None and shared["population"] is not None:
+        people = batch_population(
+            population,
+            raster_sha256=shared["population"],
+            regions=frame,
+            totals=population_totals,
+            totals_column=population_totals_column,
+            default=default if calibrate_default else None,
+            out_dir=extracts,
+            label=str(regions) if not isinstance(regions, gpd.GeoDataFrame) else "the regions",
+        )
+        population, shared["population"] = people.path, people.sha256
+        if people.calibration is not None:
+            with staged(out) as staging:
+                write_csv(people.calibration.table(), staging / POPULATION_CALIBRATION_CSV)
     options: dict[str, Any] = {
         "profile": chosen.path,
         "direction": direction,
@@ -452,8 +489,10 @@ def run_batch(
             progress=progress,
         )
     summary = summary_frame(frame, rows, thresholds)
-    attribution = OSM_ATTRIBUTION + (f"; {WORLDPOP_ATTRIBUTION}" if population is not None else "")
-    write_summary(summary, out, attribution=attribution, minutes=thresholds[-1], basemap=basemap)
+    notes = [network_note(osm)]
+    if people is not None:
+        notes.append(SourceNote("population", people.path.name, people.credit))
+    write_summary(summary, out, attribution=credit_line(notes), minutes=thresholds[-1], basemap=basemap)
     counts = summary["status"].value_counts()
     logger.info(
         "batch of %d regions in %.1f s: %d ok, %d failed, %d skipped; wrote %s",

@@ -15,7 +15,7 @@ from coverage.batch.extracts import safe_name
 from coverage.batch.regions import REGIONS_DIR
 from coverage.batch.task import FAILED, MAP_HTML, OK, SKIPPED, threshold_label
 from coverage.io.regions import OSM_ATTRIBUTION
-from coverage.outputs.files import staged, write_csv
+from coverage.outputs.files import staged, write_csv, write_layer
 
 SUMMARY_CSV = "summary.csv"
 
@@ -81,11 +81,7 @@ def write_summary(
     table = pd.DataFrame(summary.drop(columns="geometry"))
     with staged(out_dir) as staging:
         write_csv(table, staging / SUMMARY_CSV)
-        layer = summary.copy()
-        for column in layer.columns:
-            if column != "geometry" and layer[column].dtype == object:
-                layer[column] = layer[column].astype("string")
-        layer.to_file(staging / SUMMARY_GPKG, layer="regions", driver="GPKG")
+        write_layer(summary, staging / SUMMARY_GPKG, "regions", credit=attribution)
         save_map(province_map(summary, attribution=attribution, minutes=minutes, basemap=basemap), staging / INDEX_HTML)
     return {name: Path(out_dir) / name for name in (SUMMARY_CSV, SUMMARY_GPKG, INDEX_HTML)}
 

@@ -30,7 +30,7 @@ from coverage.cli._options import (
     metres,
     whole_number,
 )
-from coverage.cli._runs import EXIT_ERROR, EXIT_OK, point_columns
+from coverage.cli._runs import EXIT_ERROR, EXIT_OK, point_columns, population_totals_inputs
 
 EXIT_SOME_FAILED = 1
 
@@ -214,6 +214,7 @@ def run(args: argparse.Namespace) -> int:
         "villages": args.villages,
         "villages_dir": args.villages_dir,
         "population": args.population,
+        **population_totals_inputs(args.population_totals),
         "datum": args.datum,
         "facilities_datum": args.facilities_datum,
         "villages_datum": args.villages_datum,

@@ -24,6 +24,7 @@ from coverage.batch.runner import run_batch
 from coverage.batch.task import DONE_JSON, RegionFailed
 from coverage.cli.main import build_parser
 from coverage.io.osm import facilities_from_osm
+from coverage.io.regions import default_region
 from tests.conftest import COMOROS_ADMIN, COMOROS_PBF, COMOROS_RASTER, HOSTILE_NAME
 
 #: A square of sea between Mwali and Ngazidja: a region with no roads.
@@ -205,16 +206,25 @@ def test_results_equal_analyze_alone_and_a_changed_facility_file_recomputes_only
     first = run_batch(regions_file, out_dir=out, client=client, **options, **shared)
     assert first.ok == ["moheli", "fomboni"]
 
-    # Mohéli equals analyze() on the same extract, clipped to the island
+    # Mohéli equals analyze() on the same extract, clipped to the island, with the raster
+    # calibrated to the census island totals as the batch calibrates the embedded raster
     moheli = read_regions(regions_file).set_index("region_id").loc["moheli"].geometry
     extract = next(shared["extracts_dir"].glob("moheli.*.osm.pbf"))
+    region = default_region()
     alone = analyze(
         extract,
         boundary=moheli,
         population=COMOROS_RASTER,
+        zones=region.zones,
+        zones_where=region.zones_where,
+        zones_name_column=region.zones_name_column,
+        population_totals=region.population_totals,
         per_facility_isochrones=False,
         cache_dir=shared["cache_dir"],
     )
+    assert alone.population_calibration is not None
+    calibration = pd.read_csv(out / "population_calibration.csv", encoding="utf-8-sig").set_index("unit")
+    assert calibration.loc["Moheli", "official_population"] == 51567
     folder = region_folder(out, "moheli")
     batch_summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     assert batch_summary["thresholds"] == json.loads(json.dumps(alone.summary()["thresholds"]))
