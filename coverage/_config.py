@@ -18,8 +18,21 @@ from typing import Any
 
 from coverage._errors import ConfigError
 
-#: The project's data folder, holding ``profiles/`` and ``standards/``.
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+def _data_dir() -> Path:
+    """The shipped data: ``coverage/data`` in an installed wheel, the repository's top-level ``data/`` otherwise.
+
+    The repository keeps one copy, at its top; ``setup.py`` maps it into the wheel at
+    build time. A source checkout and an editable install read it in place.
+    """
+    package = Path(__file__).resolve().parent
+    installed = package / "data"
+    return installed if installed.is_dir() else package.parent / "data"
+
+
+#: The project's data folder, holding ``profiles/``, ``standards/``, ``regions/``, ``comoros/``
+#: and ``road_classes.toml``.
+DATA_DIR = _data_dir()
 
 
 def list_configs(folder: Path) -> list[str]:
