@@ -14,6 +14,7 @@ COMOROS = DATA / "comoros"
 COMOROS_PBF = COMOROS / "comores-latest.osm.pbf"
 COMOROS_RASTER = COMOROS / "com_ppp_2020_UNadj.tif"
 COMOROS_ADMIN = COMOROS / "admin_boundaries_osm.geojson"
+COMOROS_CENSUS = COMOROS / "population_totals_rgph2017.csv"
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +61,24 @@ def mwali_places(mwali_boundary):
     from coverage.io.osm import places_from_osm
 
     return places_from_osm(COMOROS_PBF, boundary=mwali_boundary)
+
+
+@pytest.fixture(scope="session")
+def calibrated_mwali(tmp_path_factory, mwali_boundary):
+    """Mwali with the raster calibrated to the 2017 census island totals, summarised per island."""
+    from coverage.analysis.run import analyze
+
+    return analyze(
+        COMOROS_PBF,
+        boundary=mwali_boundary,
+        population=COMOROS_RASTER,
+        zones=COMOROS_ADMIN,
+        zones_name_column="name_en",
+        zones_where="admin_level == '4'",
+        population_totals=COMOROS_CENSUS,
+        per_facility_isochrones=False,
+        cache_dir=tmp_path_factory.mktemp("cache"),
+    )
 
 
 #: Text from OSM or a user's file that a careless page would run as markup.

@@ -21,7 +21,6 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 OSM_CREDIT = "© OpenStreetMap contributors (ODbL 1.0)"
-WORLDPOP_CREDIT = "WorldPop (www.worldpop.org, CC BY 4.0)"
 GHS_POP_CREDIT = "GHS-POP, European Commission JRC (CC BY 4.0)"
 
 #: GeoTIFF tags a producer may put its credit in, in order of preference (this package writes the first).
@@ -127,7 +126,7 @@ def _worldpop_credit(stem: str) -> str | None:
         return None
     year = f" {match[2]}" if match else ""
     adjusted = ", UN-adjusted" if match and "unadj" in (match[3] or "") else ""
-    return f"WorldPop{year}{adjusted} (www.worldpop.org, CC BY 4.0)"
+    return f"WorldPop{year}{adjusted} (CC BY 4.0)"
 
 
 def raster_tags(path: str | os.PathLike[str]) -> dict[str, str]:

@@ -36,7 +36,7 @@ def data_dir() -> Path:
 OSM_ATTRIBUTION = OSM_CREDIT
 WORLDPOP_ATTRIBUTION = "Population: WorldPop 2020, UN-adjusted (CC BY 4.0)"
 #: The official figures the default region's raster is calibrated to (see data/comoros/PROVENANCE.md).
-COMOROS_TOTALS_CREDIT = "the 2017 census island totals (RGPH 2017, INSEED Comoros)"
+COMOROS_TOTALS_CREDIT = "2017 census island totals (INSEED)"
 
 
 @dataclass(frozen=True)

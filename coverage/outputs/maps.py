@@ -184,12 +184,28 @@ class DataLayer(folium.map.Layer):
 
 
 class _Attribution(MacroElement):
-    """Data credits in the map's attribution control, whatever the basemap (plain text)."""
+    """Data credits in the map's attribution control, whatever the basemap (plain text).
+
+    The credits of every source can take two lines on a laptop's screen: the legend
+    and the scale bar are kept above them.
+    """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text }});
+        (function () {
+            function fcAboveCredits() {
+                var credits = document.querySelector('.leaflet-control-attribution');
+                if (!credits) { return; }
+                var legend = document.querySelector('.fc-legend');
+                if (legend) { legend.style.bottom = (credits.offsetHeight + 8) + 'px'; }
+                var left = document.querySelector('.leaflet-bottom.leaflet-left');
+                if (left) { left.style.bottom = credits.offsetHeight + 'px'; }
+            }
+            window.addEventListener('load', fcAboveCredits);
+            window.addEventListener('resize', fcAboveCredits);
+        })();
         {% endmacro %}
         """
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -224,7 +225,9 @@ def draw_static_map(
     figure.legend(
         handles=handles, loc="upper left", bbox_to_anchor=(0.75, 0.9), frameon=False, prop={"family": family, "size": 9}
     )
-    figure.text(0.99, 0.01, analysis.attribution, ha="right", va="bottom", fontsize=7, color="#333333")
+    # the credits of every source, wrapped to the page's width (a calibrated raster's credit is long)
+    credits = textwrap.fill(analysis.attribution, width=170, break_long_words=False)
+    figure.text(0.99, 0.01, credits, ha="right", va="bottom", fontsize=7, color="#333333", family=family)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
     figure.savefig(partial, format="png")

@@ -14,7 +14,7 @@ from coverage._errors import InputError
 from coverage.analysis.result import covered_column
 from coverage.analysis.run import analyze
 from coverage.io.datum import wgs84_to_gcj02
-from tests.conftest import COMOROS_ADMIN, COMOROS_PBF, COMOROS_RASTER
+from tests.conftest import COMOROS_ADMIN, COMOROS_CENSUS, COMOROS_PBF, COMOROS_RASTER
 
 
 @pytest.fixture(scope="module")
@@ -240,25 +240,6 @@ def test_an_analysis_pickles_for_dask(mwali_run):
         back.profile.urban_kph["primary"] = 1.0  # still read-only
 
 
-CENSUS = COMOROS_ADMIN.parent / "population_totals_rgph2017.csv"
-
-
-@pytest.fixture(scope="module")
-def calibrated_mwali(tmp_path_factory, mwali_boundary):
-    """Mwali with the raster calibrated to the 2017 census island totals, summarised per island."""
-    return analyze(
-        COMOROS_PBF,
-        boundary=mwali_boundary,
-        population=COMOROS_RASTER,
-        zones=COMOROS_ADMIN,
-        zones_name_column="name_en",
-        zones_where="admin_level == '4'",
-        population_totals=CENSUS,
-        per_facility_isochrones=False,
-        cache_dir=tmp_path_factory.mktemp("cache"),
-    )
-
-
 def test_the_raster_is_calibrated_to_the_census_island_totals(calibrated_mwali, mwali_boundary):
     assert calibrated_mwali.cells["population"].sum() == pytest.approx(51567, rel=1e-9)
     calibration = calibrated_mwali.population_calibration
@@ -287,7 +268,7 @@ def test_the_raster_is_calibrated_to_the_census_island_totals(calibrated_mwali, 
 
 def test_totals_need_the_admin_units_they_are_for(tmp_path, mwali_boundary):
     with pytest.raises(InputError, match="needs the admin units they are for; give their polygons with --zones"):
-        analyze(COMOROS_PBF, boundary=mwali_boundary, population=COMOROS_RASTER, population_totals=CENSUS)
+        analyze(COMOROS_PBF, boundary=mwali_boundary, population=COMOROS_RASTER, population_totals=COMOROS_CENSUS)
 
 
 def test_without_population_the_shares_are_of_villages(tmp_path, mwali_boundary):

@@ -13,7 +13,7 @@ import pytest
 from coverage.cli.main import main
 from coverage.network.prepared import file_sha256
 from coverage.outputs import files as outputs
-from tests.conftest import COMOROS_PBF, COMOROS_RASTER
+from tests.conftest import COMOROS_ADMIN, COMOROS_PBF, COMOROS_RASTER
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +74,40 @@ def test_analyze_writes_every_output(tmp_path, mwali_file, cache_dir, capsys):
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
     villages = pd.read_csv(out / "villages.csv", encoding="utf-8-sig")
     assert {"name", "minutes", "covered_15", "covered_30", "off_network", "lon", "lat"} <= set(villages.columns)
+
+
+def test_population_totals_from_a_csv_a_column_or_none(tmp_path, mwali_file, cache_dir, capsys):
+    islands = ["--population", str(COMOROS_RASTER), "--zones", str(COMOROS_ADMIN)]
+    islands += ["--zones-where", "admin_level == '4'", "--zones-name-column", "name_en"]
+    totals = tmp_path / "七普.csv"
+    totals.write_bytes('岛,常住人口\nMoheli,"51,567"\n'.encode("gbk"))
+    assert _analyze(tmp_path / "csv", mwali_file, cache_dir, *islands, "--population-totals", str(totals)) == 0
+    printed = capsys.readouterr().out
+    assert "51,567 people" in printed
+    assert "population: 1 of 3 units calibrated to 七普.csv (factor 0.146)" in printed
+    assert "calibrated to 七普.csv" in printed  # the credit line
+    table = pd.read_csv(tmp_path / "csv" / "population_calibration.csv", encoding="utf-8-sig")
+    assert list(table["status"]) == ["no_total", "no_total", "calibrated"]
+
+    # a column of the zones file; a column that is not there is an input error
+    assert _analyze(tmp_path / "col", mwali_file, cache_dir, *islands, "--population-totals", "nope") == 2
+    assert "no column 'nope' with population totals; give a CSV file of totals" in capsys.readouterr().err
+    assert _analyze(tmp_path / "typo", mwali_file, cache_dir, *islands, "--population-totals", "totals.csv") == 2
+    assert "population totals file not found" in capsys.readouterr().err
+
+    # 'none' keeps the raster's figures: here the same as giving no totals
+    assert _analyze(tmp_path / "none", mwali_file, cache_dir, *islands, "--population-totals", "none") == 0
+    assert "calibrated" not in capsys.readouterr().out
+    assert not (tmp_path / "none" / "population_calibration.csv").exists()
+
+
+def test_without_population_the_shares_are_said_to_be_of_villages(tmp_path, mwali_file, cache_dir, capsys):
+    assert _analyze(tmp_path / "out", mwali_file, cache_dir) == 0
+    printed = capsys.readouterr().out
+    assert "shares are of villages, not people" in printed
+    assert " people" not in printed.split("no population data")[0]
+    zones = pd.read_csv(tmp_path / "out" / "zones.csv", encoding="utf-8-sig")
+    assert zones["population_total"].isna().all()
 
 
 def test_chinese_names_survive_into_the_csv(tmp_path, mwali_file, cache_dir, mwali_places):

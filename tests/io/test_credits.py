@@ -51,7 +51,7 @@ def test_places_from_the_extract_or_from_a_file():
 
 
 def test_rasters_are_credited_to_their_producer(tmp_path):
-    assert raster_credit(COMOROS_RASTER) == ("WorldPop 2020, UN-adjusted (www.worldpop.org, CC BY 4.0)", "CC BY 4.0")
+    assert raster_credit(COMOROS_RASTER) == ("WorldPop 2020, UN-adjusted (CC BY 4.0)", "CC BY 4.0")
     assert raster_credit(_raster(tmp_path / "chn_ppp_2020.tif"))[0].startswith("WorldPop 2020 ")
     assert raster_credit(_raster(tmp_path / "GHS_POP_E2020_GLOBE_R2023A.tif"))[0].startswith("GHS-POP")
     tagged = _raster(tmp_path / "pop.tif", {"TIFFTAG_COPYRIGHT": "湖北省统计局 2020"})
@@ -60,7 +60,7 @@ def test_rasters_are_credited_to_their_producer(tmp_path):
 
 
 def test_a_derived_raster_carries_its_credit_in_its_tags(tmp_path):
-    credit = "WorldPop 2020 (www.worldpop.org, CC BY 4.0), calibrated to census.csv"
+    credit = "WorldPop 2020 (CC BY 4.0), calibrated to census.csv"
     # named like a WorldPop file, but the tags say what it became
     path = _raster(tmp_path / "com_ppp_2020_UNadj.calibrated.tif", credit_tags(credit, "CC BY 4.0"))
     assert raster_credit(path) == (credit, "CC BY 4.0")
