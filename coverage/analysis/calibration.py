@@ -26,11 +26,10 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from coverage.analysis.demand import PopulationGrid, populated_pixels
 from coverage.analysis.totals import PopulationTotals
-from coverage.analysis.zones import assign_zones
+from coverage.analysis.zones import zones_at
 
 logger = logging.getLogger(__name__)
 
@@ -237,15 +236,14 @@ def _warn(calibration: PopulationCalibration) -> None:
 
 
 def _pixel_units(grid: PopulationGrid, zones: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row, column and unit of every populated pixel (``""`` outside every unit), by the rule of :func:`assign_zones`."""
+    """Row, column and unit of every populated pixel (``""`` outside every unit), by the rule of :func:`coverage.analysis.zones.assign_zones`."""
     row, col, lon, lat = populated_pixels(grid)
     units = np.full(len(row), "", dtype=object)
     west, south, east, north = zones.total_bounds
     margin = 0.02  # degrees, beyond assign_zones' 1 km
     near = (lon >= west - margin) & (lon <= east + margin) & (lat >= south - margin) & (lat <= north + margin)
     if near.any():
-        points = gpd.GeoDataFrame(geometry=shapely.points(lon[near], lat[near]), crs=4326)
-        units[near] = assign_zones(points, zones).to_numpy()
+        units[near] = zones_at(lon[near], lat[near], zones)
     return row, col, units
 
 
@@ -299,7 +297,8 @@ def apply_calibration(
 def _scaled(
     grid: PopulationGrid, row: np.ndarray, col: np.ndarray, units: np.ndarray, factors: pd.Series
 ) -> PopulationGrid:
-    scale = pd.Series(units).map(factors).fillna(1.0).to_numpy(dtype=float)
+    codes, names = pd.factorize(units)
+    scale = np.array([float(factors.get(name, 1.0)) for name in names])[codes] if len(names) else np.ones(0)
     values = grid.values.copy()
     values[row, col] = grid.values[row, col] * scale
     return PopulationGrid(values=values, transform=grid.transform, crs=grid.crs)

@@ -93,6 +93,8 @@ def populated_pixels(grid: PopulationGrid) -> tuple[np.ndarray, np.ndarray, np.n
     """Row, column, longitude and latitude (WGS84) of the centre of every pixel with people."""
     row, col = np.nonzero(grid.values > 0)
     x, y = grid.transform @ (col + 0.5, row + 0.5)  # type: ignore[operator]  # affine maps arrays too
+    if grid.crs.equals(CRS.from_epsg(4326)):
+        return row, col, np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     lon, lat = Transformer.from_crs(grid.crs, 4326, always_xy=True).transform(np.asarray(x), np.asarray(y))
     return row, col, np.asarray(lon), np.asarray(lat)
 

@@ -237,23 +237,52 @@ def assign_zones(
     """
     if zones is None or zones.empty or points.empty:
         return pd.Series("", index=points.index, dtype=object)
-    crs = zones.estimate_utm_crs()
-    zone_geoms = np.asarray(zones.geometry.to_crs(crs).values)
-    point_geoms = np.asarray(points.geometry.to_crs(crs).values)
+    geometry = points.geometry if points.crs is None or points.crs.equals(4326) else points.geometry.to_crs(4326)
+    lon, lat = shapely.get_x(np.asarray(geometry.values)), shapely.get_y(np.asarray(geometry.values))
+    return pd.Series(zones_at(lon, lat, zones, max_distance_m=max_distance_m), index=points.index, dtype=object)
+
+
+def zones_at(
+    lon: np.ndarray, lat: np.ndarray, zones: gpd.GeoDataFrame | None, *, max_distance_m: float = 1000.0
+) -> np.ndarray:
+    """Name of the zone holding each WGS84 position (see :func:`assign_zones`), as an object array.
+
+    A position inside several zones keeps the first zone listed; one outside every
+    zone gets the nearest within ``max_distance_m`` (measured in the zones' UTM zone).
+    """
+    result = np.full(len(lon), "", dtype=object)
+    if zones is None or zones.empty or len(lon) == 0:
+        return result
+    from pyproj import Transformer
+
+    from coverage.io.osm import utm_crs_for
+
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     names = zones["zone"].to_numpy(dtype=object)
-    result = np.full(len(points), "", dtype=object)
-    x, y = shapely.get_x(point_geoms), shapely.get_y(point_geoms)
-    # prepared point-in-polygon per zone; a point on a shared border keeps the first zone listed
-    for name, geom in zip(names, zone_geoms, strict=True):
-        shapely.prepare(geom)
-        inside = (result == "") & shapely.contains_xy(geom, x, y)
+    for name, geom in zip(names, np.asarray(zones.geometry.to_crs(4326).values), strict=True):
+        shapely.prepare(geom)  # fast point-in-polygon tests against detailed coastlines
+        inside = (result == "") & shapely.contains_xy(geom, lon, lat)
         result[inside] = name
-    tree = shapely.STRtree(zone_geoms)
     outside = np.flatnonzero(result == "")
-    if len(outside) and max_distance_m > 0:
-        near_point, near_zone = tree.query_nearest(point_geoms[outside], max_distance=max_distance_m, all_matches=False)
-        result[outside[near_point]] = names[near_zone]
-    return pd.Series(result, index=points.index, dtype=object)
+    if not len(outside) or max_distance_m <= 0:
+        return result
+    west, south, east, north = zones.total_bounds
+    crs = utm_crs_for(np.array([west, east]), np.array([south, north]))
+    zone_geoms = np.asarray(zones.geometry.to_crs(crs).values)
+    x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(lon[outside], lat[outside])
+    points = np.asarray(shapely.points(np.asarray(x), np.asarray(y)))
+    shapely.prepare(zone_geoms)  # prepared: distance tests in logarithmic time
+    near = np.column_stack([shapely.dwithin(geom, points, max_distance_m) for geom in zone_geoms])
+    count = near.sum(axis=1)
+    single = count == 1
+    result[outside[single]] = names[near[single].argmax(axis=1)]
+    several = np.flatnonzero(count > 1)
+    if len(several):
+        # near two zones (a shared border): the nearer, the first listed on a tie
+        distance = np.column_stack([shapely.distance(geom, points[several]) for geom in zone_geoms])
+        distance[~near[several]] = np.inf
+        result[outside[several]] = names[distance.argmin(axis=1)]
+    return result
 
 
 def _density_blocks(source: PopulationSource, block_m: float) -> tuple[np.ndarray, Any, CRS, int]:

@@ -6,6 +6,7 @@ import logging
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -88,3 +89,30 @@ def test_zone_classes_partition_the_populated_blocks():
     assert by_class["central"].intersection(by_class["rural"]).area < 1e-12
     with pytest.raises(InputError, match="central-city density"):
         zone_classes_from_population(COMOROS_RASTER, central_density_per_km2=100, urban_density_per_km2=1500)
+
+
+def test_places_just_outside_go_to_the_nearest_zone_within_the_distance(mwali_boundary):
+    """The fast rule (prepared polygons) against a plain nearest-polygon search on Mwali's communes and cells."""
+    communes = read_zones(COMOROS_ADMIN, where="admin_level == '8'")
+    cells = population_cells(COMOROS_RASTER, boundary=mwali_boundary)
+    # points on the sea side too: the cells moved 600 m and 1.5 km south
+    moved = [cells.geometry.translate(yoff=-offset) for offset in (0.0, 0.0054, 0.0135)]
+    points = gpd.GeoDataFrame(geometry=np.concatenate([np.asarray(m.values) for m in moved]), crs=4326)
+    ours = assign_zones(points, communes).to_numpy()
+
+    crs = communes.estimate_utm_crs()
+    zone_geoms = np.asarray(communes.geometry.to_crs(crs).values)
+    point_geoms = np.asarray(points.geometry.to_crs(crs).values)
+    expected = np.full(len(points), "", dtype=object)
+    for name, geom in zip(communes["zone"], zone_geoms, strict=True):
+        expected[(expected == "") & shapely.contains(geom, point_geoms)] = name
+    outside = np.flatnonzero(expected == "")
+    index, nearest = shapely.STRtree(zone_geoms).query_nearest(point_geoms[outside], max_distance=1000.0)
+    # equidistant zones (overlapping communes share a coast): the first listed
+    first = pd.Series(nearest).groupby(index).min()
+    expected[outside[first.index.to_numpy()]] = communes["zone"].to_numpy()[first.to_numpy()]
+    differ = ours != expected
+    # only a point on an edge could be counted differently (inside tested in degrees, distances in metres)
+    assert differ.sum() <= len(points) * 1e-4, points[differ]
+    assert (ours == "").sum() > 0  # some of the moved cells are far out at sea
+    assert (ours[len(cells) :] != "").sum() > 0  # and some just off the coast are kept
