@@ -51,7 +51,7 @@ from coverage.io.credits import (
 from coverage.io.gis_roads import DEFAULT_ROAD_CLASS
 from coverage.io.kinds import DEFAULT_KIND_MAP, NO_KIND_MAP, KindMap, load_kind_map
 from coverage.io.points import PointColumns
-from coverage.io.regions import Region, default_region, shipped_zones_credit
+from coverage.io.regions import Region, default_region, shipped_credit
 from coverage.network.prepared import Network, file_sha256
 from coverage.network.profiles import Profile, load_profile
 from coverage.network.routing import Reach, check_direction, nearest_facility, reach_points
@@ -92,7 +92,7 @@ def analyze(
     facilities: str | os.PathLike[str] | gpd.GeoDataFrame | None = None,
     villages: str | os.PathLike[str] | gpd.GeoDataFrame | None = None,
     population: str | os.PathLike[str] | None = None,
-    population_totals: str | os.PathLike[str] | pd.DataFrame | Mapping[str, float] | None = None,
+    population_totals: str | os.PathLike[str] | pd.DataFrame | Mapping[str, float] | PopulationTotals | None = None,
     population_totals_column: str | None = None,
     calibrate_default: bool = True,
     zones: str | os.PathLike[str] | None = None,
@@ -140,10 +140,10 @@ def analyze(
         ``place=city/town/village/hamlet``.
     population : path, optional
         Population GeoTIFF; each populated cell becomes a weighted demand point.
-    population_totals : path, DataFrame or mapping, optional
+    population_totals : path, DataFrame, mapping or PopulationTotals, optional
         Official population per admin unit of ``zones`` (a CSV with a unit name or
-        code column and a population column, a table, or a mapping of unit to
-        people). Each unit's raster cells are scaled so that they add up to its
+        code column and a population column, a table, a mapping of unit to people,
+        or totals already matched to the units). Each unit's raster cells are scaled so that they add up to its
         total, keeping the raster's pattern inside the unit; without a raster, the
         villages' populations are (see :mod:`coverage.analysis.calibration`).
     population_totals_column : str, optional
@@ -342,6 +342,8 @@ def analyze(
         if per_facility_isochrones
         else gpd.GeoDataFrame({"facility_id": [], "minutes": [], "area_km2": []}, geometry=[], crs=4326)
     )
+    if totals_credit is None and isinstance(population_totals, str | os.PathLike):
+        totals_credit = shipped_credit(population_totals)  # the census totals shipped with the default region
     sources = _source_notes(
         osm,
         facilities=facilities,
@@ -433,7 +435,7 @@ def _notes(notes: PlaceNotes, area: PlaceRegion, facilities: gpd.GeoDataFrame, *
 
 
 def _population_totals(
-    source: str | os.PathLike[str] | pd.DataFrame | Mapping[str, float] | None,
+    source: str | os.PathLike[str] | pd.DataFrame | Mapping[str, float] | PopulationTotals | None,
     column: str | None,
     *,
     zones: str | os.PathLike[str] | None,
@@ -447,6 +449,8 @@ def _population_totals(
             "(population_totals_column), not both"
         )
         raise InputError(msg)
+    if isinstance(source, PopulationTotals):
+        return source  # already matched to the units (e.g. a batch region's own total)
     if column is not None:
         units = _unit_table(zones, name_column, where, f"population totals column {column!r}")
         return totals_from_zones(column, units=units, label=Path(str(zones)).name)
@@ -484,14 +488,16 @@ def _source_notes(
         points_note("facilities", facilities, osm=osm),
         points_note("villages", villages, osm=osm),
     ]
-    totals = totals_note(calibration.source, totals_credit) if calibration is not None else None
+    totals = None
+    if calibration is not None:
+        totals = totals_note(calibration.source, totals_credit)
     if population is not None:
         calibrated = calibration is not None and calibration.basis == "raster cells" and len(calibration.factors)
         notes.append(population_note(population, calibrated_to=totals.credit if calibrated and totals else None))
     if totals is not None:
         notes.append(totals)
     if zones is not None:
-        notes.append(zones_note(zones, credit=shipped_zones_credit(zones)))
+        notes.append(zones_note(zones, credit=shipped_credit(zones)))
     return tuple(notes)
 
 

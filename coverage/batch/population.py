@@ -1,12 +1,14 @@
-"""The population raster of a batch, calibrated once to official totals before it is cut per region.
+"""The population of a batch calibrated to official totals: per region, or the embedded raster once per island.
 
-A batch's regions (counties, townships) are often the very units whose census
-totals a plan uses: ``population_totals`` gives one total per region (matched by
-its id or name, or a column of the regions file). The raster is calibrated once,
-unit by unit (:mod:`coverage.analysis.calibration`), written beside the extracts
-with its credit in its tags, and each task cuts its region's window from it, so no
-worker reads the whole raster. With the embedded default region's raster and no
-totals given, it is calibrated to the 2017 census island totals.
+A batch's regions (counties, townships) are often the very units whose census totals
+a plan uses: ``population_totals`` gives one total per region, matched by its id or
+name (or a column of the regions file). Each task then calibrates its own window of
+the raster (or its villages) to its region's total, so that the people the region's
+analysis counts add up to it exactly; no worker reads the whole raster.
+
+The embedded default raster is calibrated to the 2017 census island totals instead,
+when no totals are given: once for the batch, island by island, written beside the
+extracts with its credit in its tags; the tasks cut their windows from it.
 """
 
 from __future__ import annotations
@@ -17,16 +19,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from coverage.analysis.calibration import (
-    PopulationCalibration,
-    calibrate_grid,
-)
+from coverage.analysis.calibration import CALIBRATED, NO_TOTAL, NO_UNIT, PopulationCalibration, calibrate_grid
 from coverage.analysis.demand import PopulationGrid, read_population_grid
 from coverage.analysis.totals import PopulationTotals, read_population_totals, totals_from_zones
 from coverage.analysis.zones import read_zone_table, read_zones
@@ -35,6 +35,9 @@ from coverage.io.credits import credit_tags, raster_credit
 from coverage.io.regions import Region
 
 logger = logging.getLogger(__name__)
+
+#: Status of a region whose task failed: its calibration is not known.
+NOT_COMPUTED = "not_computed"
 
 
 @dataclass(frozen=True)
@@ -59,86 +62,78 @@ class BatchPopulation:
     calibration: PopulationCalibration | None = None
 
 
-def batch_population(
-    raster: str | os.PathLike[str],
-    *,
-    raster_sha256: str,
+def region_totals(
     regions: gpd.GeoDataFrame,
     totals: str | os.PathLike[str] | pd.DataFrame | Mapping[str, float] | None,
     totals_column: str | None,
-    default: Region | None,
-    out_dir: str | os.PathLike[str],
-    label: str = "the regions",
-) -> BatchPopulation:
-    """The batch's raster, calibrated to the regions' official totals (or the default region's) when there are any.
+    *,
+    label: str,
+) -> PopulationTotals:
+    """Each region's official total, indexed by region id: matched by id or name, or from a column of the regions.
 
-    Parameters
-    ----------
-    raster : path
-        The batch's population GeoTIFF.
-    raster_sha256 : str
-        Its hash.
-    regions : GeoDataFrame
-        ``region_id``, ``name``, WGS84 polygons, and ``totals_column`` when given.
-    totals : path, DataFrame or mapping, optional
-        Official population per region, matched by region id or name.
-    totals_column : str, optional
-        Or the column of ``regions`` holding them.
-    default : Region, optional
-        Calibrate to this region's own totals and units (the embedded region) when
-        no totals are given.
-    out_dir : path
-        Where the calibrated raster is written (the batch's extracts folder).
-    label : str
-        How messages name the regions file.
+    Raises
+    ------
+    InputError
+        As :func:`coverage.analysis.totals.read_population_totals`.
     """
+    table = pd.DataFrame(regions.drop(columns=regions.geometry.name)).rename(columns={"region_id": "zone"})
+    table.insert(1, "region_id", table["zone"])
+    if totals_column is not None:
+        return totals_from_zones(totals_column, units=table, label=label)
+    if totals is None:
+        msg = "no population totals given for the regions"
+        raise ValueError(msg)
+    return read_population_totals(totals, units=table)
+
+
+def calibrated_default_raster(
+    raster: str | os.PathLike[str], *, raster_sha256: str, region: Region, out_dir: str | os.PathLike[str]
+) -> BatchPopulation:
+    """The embedded raster calibrated to its region's census totals, unit by unit, written once into ``out_dir``."""
     raster = Path(raster)
     credit, licence = raster_credit(raster)
-    if totals is not None or totals_column is not None:
-        units, matched = _region_totals(regions, totals, totals_column, label=label)
-        calibrated_to = matched.source
-    else:
-        chosen = _default_totals(default) if default is not None else None
-        if chosen is None:
-            return BatchPopulation(path=raster, sha256=raster_sha256, credit=credit)
-        units, matched, calibrated_to = chosen
-    key = json_key({"raster": raster_sha256, "totals": _totals_key(matched), "units": _units_key(units)})
+    if region.population_totals is None or region.zones is None:
+        return BatchPopulation(path=raster, sha256=raster_sha256, credit=credit)
+    options: dict[str, Any] = {"name_column": region.zones_name_column, "where": region.zones_where}
+    units = read_zones(region.zones, **options)
+    totals = read_population_totals(region.population_totals, units=read_zone_table(region.zones, **options))
+    key = json_key({"raster": raster_sha256, "totals": _totals_key(totals), "units": _units_key(units)})
     path = Path(out_dir) / f"{raster.name.split('.')[0]}.calibrated.{key[:24]}.tif"
-    grid, calibration = calibrate_grid(read_population_grid(raster), units, matched)
-    credit = f"{credit}, calibrated to {calibrated_to}"
+    grid, calibration = calibrate_grid(read_population_grid(raster), units, totals)
+    credit = f"{credit}, calibrated to {region.population_totals_credit or totals.source}"
     if not path.exists():
         write_population_grid(grid, path, tags=credit_tags(credit, licence))
     logger.info("population raster calibrated for the batch: %s; wrote %s", calibration.describe(), path)
     return BatchPopulation(path=path, sha256=key, credit=credit, calibration=calibration)
 
 
-def _region_totals(
-    regions: gpd.GeoDataFrame,
-    totals: str | os.PathLike[str] | pd.DataFrame | Mapping[str, float] | None,
-    totals_column: str | None,
-    *,
-    label: str,
-) -> tuple[gpd.GeoDataFrame, PopulationTotals]:
-    """The regions as units, and their totals matched by id or name (or from a column of the regions)."""
-    units = gpd.GeoDataFrame({"zone": regions["region_id"].to_numpy()}, geometry=regions.geometry.to_numpy(), crs=4326)
-    table = pd.DataFrame(regions.drop(columns=regions.geometry.name)).rename(columns={"region_id": "zone"})
-    table.insert(1, "region_id", table["zone"])
-    if totals_column is not None:
-        return units, totals_from_zones(totals_column, units=table, label=label)
-    if totals is None:
-        msg = "no population totals to calibrate the batch's raster to"
-        raise ValueError(msg)
-    return units, read_population_totals(totals, units=table)
+def calibration_by_region(summary: pd.DataFrame, totals: PopulationTotals, *, basis: str) -> pd.DataFrame:
+    """The batch's ``population_calibration.csv`` for per-region totals: one row per region, then unmatched totals.
 
-
-def _default_totals(region: Region) -> tuple[gpd.GeoDataFrame, PopulationTotals, str] | None:
-    """The embedded region's units and census totals, when it has them."""
-    if region.population_totals is None or region.zones is None:
-        return None
-    options = {"name_column": region.zones_name_column, "where": region.zones_where}
-    units = read_zones(region.zones, **options)
-    matched = read_population_totals(region.population_totals, units=read_zone_table(region.zones, **options))
-    return units, matched, region.population_totals_credit or matched.source
+    ``summary`` holds the regions' rows (``region_id``, ``name``, ``status`` and the
+    ``population_*`` figures each task returned, see :func:`coverage.batch.task.calibration_figures`).
+    """
+    rows = []
+    for row in summary.to_dict(orient="records"):
+        official = totals.totals.get(row["region_id"])
+        status = row.get("population_calibration")
+        if not isinstance(status, str) or not status:
+            status = NO_TOTAL if official is None else NOT_COMPUTED
+        rows.append(
+            {
+                "unit": row["region_id"],
+                "name": row["name"],
+                "status": status,
+                "official_population": official,
+                "population_before": row.get("population_before"),
+                "factor": row.get("population_factor"),
+                "population_after": row.get("population") if status == CALIBRATED else None,
+                basis: row.get("population_places"),
+            }
+        )
+    for unit, people in zip(totals.unmatched["unit"], totals.unmatched["official_population"], strict=True):
+        rows.append({"unit": unit, "name": "", "status": NO_UNIT, "official_population": people})
+    return pd.DataFrame(rows)
 
 
 def _totals_key(totals: PopulationTotals) -> list[list[object]]:

@@ -54,7 +54,7 @@ from coverage.batch.extracts import (
     safe_name,
     split_osm,
 )
-from coverage.io.credits import SourceNote, credit_line, network_note
+from coverage.io.credits import SourceNote, credit_line, network_note, raster_credit
 from coverage.io.gis_roads import DEFAULT_ROAD_CLASS
 from coverage.io.kinds import DEFAULT_KIND_MAP, NO_KIND_MAP, load_kind_map
 from coverage.io.osm import OSM_SUFFIXES
@@ -70,7 +70,12 @@ if TYPE_CHECKING:
     from distributed import Client
 
 
-from coverage.batch.population import BatchPopulation, batch_population
+from coverage.batch.population import (
+    BatchPopulation,
+    calibrated_default_raster,
+    calibration_by_region,
+    region_totals,
+)
 from coverage.batch.regions import own_file, read_regions, region_folder
 from coverage.batch.summary import SUMMARY_CSV, summary_frame, write_summary
 from coverage.batch.task import FAILED, OK, SKIPPED, RegionFailed, RegionTask, json_key, read_done, run_region
@@ -246,8 +251,8 @@ def run_batch(
         Population raster of the whole batch; each task reads only its region's window.
     population_totals : path, DataFrame or mapping, optional
         Official population per region (a CSV or table with a region id or name column
-        and a population column, or a mapping of id to people): the raster is
-        calibrated once so that each region's cells add up to its total (see
+        and a population column, or a mapping of id to people): each region's cells
+        (or villages) are scaled to add up to its total (see
         :mod:`coverage.batch.population`); the factors go to ``population_calibration.csv``.
     population_totals_column : str, optional
         Or the column of the regions file holding them.
@@ -349,19 +354,22 @@ def run_batch(
         "villages": file_sha256(villages) if villages else None,
         "population": file_sha256(population) if population else None,
     }
+    totals = None
+    if population_totals is not None or population_totals_column is not None:
+        label = str(regions) if not isinstance(regions, gpd.GeoDataFrame) else "the regions"
+        totals = region_totals(frame, population_totals, population_totals_column, label=label)
     people: BatchPopulation | None = None
     if population is not None and shared["population"] is not None:
-        people = batch_population(
-            population,
-            raster_sha256=shared["population"],
-            regions=frame,
-            totals=population_totals,
-            totals_column=population_totals_column,
-            default=default if calibrate_default else None,
-            out_dir=extracts,
-            label=str(regions) if not isinstance(regions, gpd.GeoDataFrame) else "the regions",
-        )
-        population, shared["population"] = people.path, people.sha256
+        if totals is None and default is not None and calibrate_default:
+            people = calibrated_default_raster(
+                population, raster_sha256=shared["population"], region=default, out_dir=extracts
+            )
+            population, shared["population"] = people.path, people.sha256
+        else:
+            credit = raster_credit(population)[0]
+            if totals is not None:
+                credit = f"{credit}, calibrated to {totals.source} per region"
+            people = BatchPopulation(path=Path(population), sha256=shared["population"], credit=credit)
         if people.calibration is not None:
             with staged(out) as staging:
                 write_csv(people.calibration.table(), staging / POPULATION_CALIBRATION_CSV)
@@ -409,6 +417,7 @@ def run_batch(
                 "facilities": _file_record(own_facilities, facilities, shared["facilities"]),
                 "villages": _file_record(own_villages, villages, shared["villages"]),
                 "population": None if population is None else {"path": str(population), "sha256": shared["population"]},
+                "population_total": None if totals is None else totals.totals.get(region_id),
             },
             "settings": settings,
         }
@@ -473,6 +482,8 @@ def run_batch(
                     standards=tuple(standard.path for standard in loaded),
                     options={**options, **runtime, **columns, "border_km": extract_buffer_m / 1000.0},
                     record=record,
+                    population_total=record["inputs"]["population_total"],
+                    population_totals_source=totals.source if totals is not None else "",
                 )
             )
         # the largest regions first: they finish last otherwise
@@ -493,6 +504,10 @@ def run_batch(
     if people is not None:
         notes.append(SourceNote("population", people.path.name, people.credit))
     write_summary(summary, out, attribution=credit_line(notes), minutes=thresholds[-1], basemap=basemap)
+    if totals is not None:
+        basis = "cells" if population is not None else "villages"
+        with staged(out) as staging:
+            write_csv(calibration_by_region(summary, totals, basis=basis), staging / POPULATION_CALIBRATION_CSV)
     counts = summary["status"].value_counts()
     logger.info(
         "batch of %d regions in %.1f s: %d ok, %d failed, %d skipped; wrote %s",

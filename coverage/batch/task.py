@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 import threading
@@ -21,9 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 
+from coverage.analysis.calibration import PopulationCalibration
 from coverage.analysis.run import analyze
+from coverage.analysis.totals import PopulationTotals
 from coverage.batch.extracts import clip_population
 from coverage.io.points import PointColumns
 from coverage.outputs.files import STANDARDS_CSV, STANDARDS_JSON, staged, write_json
@@ -85,6 +89,8 @@ class RegionTask:
     standards: tuple[str, ...]
     options: dict[str, Any]
     record: dict[str, Any]
+    population_total: float | None = None
+    population_totals_source: str = "the population totals"
 
 
 class _PeakMemory:
@@ -255,6 +261,10 @@ def _compute_region(task: RegionTask) -> dict[str, Any]:
         "facilities": facilities,
         "villages": villages,
         "population": population,
+        # the people the region counts (its cells, or its villages) add up to its official total
+        "population_totals": None
+        if task.population_total is None
+        else PopulationTotals(task.population_totals_source, pd.Series({task.name: task.population_total})),
         "zones": outline,
         "zones_name_column": "zone",
         "boundary": geometry,
@@ -321,6 +331,7 @@ def _figures(analysis: Any, assessments: Sequence[Assessment]) -> dict[str, Any]
         "population": round(population, 1),
         "villages": len(analysis.villages),
         "facilities": len(analysis.facilities),
+        **calibration_figures(analysis.population_calibration),
     }
     for threshold in summary["thresholds"]:
         label = threshold_label(threshold["minutes"])
@@ -339,6 +350,21 @@ def _figures(analysis: Any, assessments: Sequence[Assessment]) -> dict[str, Any]
     if assessments:
         row["targets_missed"] = missed
     return row
+
+
+def calibration_figures(calibration: PopulationCalibration | None) -> dict[str, Any]:
+    """A region's calibration to its official total as scalar columns of its summary row (none without one)."""
+    if calibration is None or calibration.units.empty:
+        return {}
+    unit = calibration.units.iloc[0]
+    factor = float(unit["factor"])
+    return {
+        "population_calibration": str(unit["status"]),
+        "population_official": None if pd.isna(unit["official_population"]) else float(unit["official_population"]),
+        "population_before": round(float(unit["population_before"]), 1),
+        "population_factor": None if math.isnan(factor) else round(factor, 6),
+        "population_places": int(unit["places"]),
+    }
 
 
 def json_key(data: dict[str, Any]) -> str:

