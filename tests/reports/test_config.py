@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from coverage._errors import ConfigError
 from coverage.io.regions import default_region
 from coverage.reports.config import KEYS, load_run_config, read_facility_files, starter_config
-from tests.conftest import COMOROS_PBF, COMOROS_RASTER, INPUT
+from tests.conftest import COMOROS_ADMIN, COMOROS_PBF, COMOROS_RASTER, INPUT
 
 MWALI = INPUT / "mwali_boundary.geojson"
 HOSPITALS = INPUT / "hospitals.csv"
@@ -42,6 +42,7 @@ def test_the_starter_loads_as_written_and_names_the_shipped_data(tmp_path):
     config = load_run_config(_write(folder, text))
     region = default_region()
     assert config.population == region.population.resolve()
+    assert config.population_totals == region.population_totals.resolve()  # the census island totals
     assert config.zones == region.zones.resolve()
     assert config.zones_where == "admin_level == '4'"
     assert config.osm is None  # the embedded region: its extract clipped to the islands
@@ -50,7 +51,8 @@ def test_the_starter_loads_as_written_and_names_the_shipped_data(tmp_path):
     assert config.history == folder / "reports" / "history.sqlite"
     files = config.input_files()
     assert files["network"] == region.osm
-    assert {"network", "profile", "population", "zones", "standard:yiyang"} <= set(files)
+    assert {"network", "profile", "population", "population_totals", "zones", "standard:yiyang"} <= set(files)
+    assert config.region_inputs()["population_totals"] == config.population_totals
 
 
 def test_paths_are_relative_to_the_config_folder(tmp_path):
@@ -120,10 +122,17 @@ def test_several_facility_files_become_one_table_with_distinct_ids(tmp_path):
         ("[inputs]\nregion = 'kaijang'\nosm = 'PBF'\n", ["did you mean 'kaijiang'"]),
         ("[analysis]\nprofile = car\n", ["not valid TOML", "line 2", "'profile = car'"]),
         ("analysis = 3\n", ["'analysis'", "must be a table"]),
+        (
+            "[inputs]\nzones = 'ZONES'\npopulation_totals = 'ZONES'\npopulation_totals_column = 'pop'\n",
+            [":4:", "'inputs.population_totals_column'", "keep one of them"],
+        ),
+        ("[inputs]\npopulation_totals_column = 'pop'\n", [":2:", "names a column of zones, but no zones file"]),
+        ("[inputs]\npopulation_totals = 'census.csv'\n", [":2:", "'inputs.population_totals'", "census.csv"]),
     ],
 )
 def test_mistakes_name_the_file_line_and_key(tmp_path, text, words):
-    message = _error(tmp_path, text.replace("PBF", _rel(COMOROS_PBF, tmp_path)))
+    text = text.replace("PBF", _rel(COMOROS_PBF, tmp_path)).replace("ZONES", _rel(COMOROS_ADMIN, tmp_path))
+    message = _error(tmp_path, text)
     assert str(tmp_path / "county.toml") in message
     for word in words:
         assert word in message

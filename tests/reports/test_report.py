@@ -11,6 +11,7 @@ import html
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -473,6 +474,26 @@ def test_the_trend_chart_escapes_and_scales():
     assert "&lt;b&gt;" in svg
     assert svg.count("<circle ") == 2  # a run without a figure is skipped
     assert "100.0%" in svg
+
+
+def test_the_report_records_the_population_calibration(workspace, tmp_path):
+    for name in ("facilities.csv", "villages.geojson"):
+        shutil.copy(workspace["folder"] / name, tmp_path / name)
+    (tmp_path / "census.csv").write_text("island,population\nMoheli,51567\n", encoding="utf-8")
+    config = write_config(tmp_path, "county.toml", facilities="facilities.csv", standard=None)
+    text = config.read_text(encoding="utf-8").replace("[analysis]", 'population_totals = "census.csv"\n\n[analysis]')
+    config.write_text(text, encoding="utf-8")
+    result = run_report(config)
+    summary = json.loads((result.folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["coverage"]["population_total"] == pytest.approx(51567)
+    calibration = summary["analysis"]["population"]["calibration"]
+    assert calibration["units_calibrated"] == 1
+    assert calibration["table"][0]["unit"] == "Moheli"
+    assert summary["inputs"]["population_totals"]["sha256"] == file_sha256(tmp_path / "census.csv")
+    assert "calibrated to census.csv" in summary["attribution"]
+    page = (result.folder / REPORT_HTML).read_text(encoding="utf-8")
+    assert "1 of 1 units calibrated to census.csv (factor 0.146)" in page
+    assert "calibrated to census.csv" in page.split("<footer>")[1]
 
 
 def test_a_village_exactly_on_the_circle_is_covered():
