@@ -81,6 +81,45 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "  within {minutes:g} min: {vc} of {vt} villages (no population data: shares are of villages, not people)",
         "zh": "  {minutes:g} 分钟内：村庄 {vc} / {vt} 个（无人口数据：比例按村庄计，不按人口计）",
     },
+    "within_village_people": {
+        "en": "  within {minutes:g} min: {covered:,.0f} of {total:,.0f} people in villages ({share:.1%}), "
+        "{vc} of {vt} villages",
+        "zh": "  {minutes:g} 分钟内：村庄人口 {covered:,.0f} / {total:,.0f} 人（{share:.1%}），村庄 {vc} / {vt} 个",
+    },
+    "people_from_villages": {
+        "en": "  people: the villages' own populations (no raster); {missing} villages without one count as 0",
+        "zh": "  人口：村庄自身的人口（无人口栅格）；{missing} 个没有人口的村庄按 0 计",
+    },
+    "population_line": {"en": "  population: {text}", "zh": "  人口：{text}"},
+    "no_population": {
+        "en": "no population data (no raster, no village population column): shares are of villages, not people, "
+        "and targets that need people cannot be evaluated",
+        "zh": "无人口数据（既无人口栅格，也无村庄人口列）：比例按村庄计，不按人口计；需要人口的目标无法评估",
+    },
+    "calibrated_units": {
+        "en": "{done} of {units} units calibrated to {source}",
+        "zh": "{units} 个单元中 {done} 个已校准到 {source}",
+    },
+    "calibration_factors": {"en": " (factors {low:.3g}–{high:.3g})", "zh": "（系数 {low:.3g}–{high:.3g}）"},
+    "calibration_factor": {"en": " (factor {factor:.3g})", "zh": "（系数 {factor:.3g}）"},
+    "not_calibrated": {"en": "; not calibrated: {units}", "zh": "；未校准：{units}"},
+    "totals_without_unit": {"en": "; {n} totals name no unit", "zh": "；{n} 条总数找不到对应单元"},
+    "outside_units": {
+        "en": "; {n:,} {places} ({people:,.0f} people) outside every unit",
+        "zh": "；{n:,} 个{places}（{people:,.0f} 人）不在任何单元内",
+    },
+    "cells": {"en": "cells", "zh": "栅格单元"},
+    "villages": {"en": "villages", "zh": "村庄"},
+}
+
+#: The calibration statuses of admin units, as the printed summary names them.
+CALIBRATION_STATUS_NAMES: dict[str, dict[str, str]] = {
+    "calibrated": {"en": "calibrated", "zh": "已校准"},
+    "no_cells": {"en": "no cells", "zh": "无人口栅格"},
+    "no_villages": {"en": "no villages", "zh": "无村庄"},
+    "villages_without_population": {"en": "villages without population", "zh": "有村庄缺少人口"},
+    "no_population": {"en": "no population", "zh": "人口为 0"},
+    "no_total": {"en": "no total", "zh": "无官方总数"},
 }
 
 

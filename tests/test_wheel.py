@@ -1,7 +1,7 @@
 """The package as users install it: a built wheel, in a fresh environment outside the repository.
 
-The wheel must carry its data (speed profiles, standards, the road-class table, the
-seed-region presets, the default region); an editable install would find them in the
+The wheel must carry its data (speed profiles, standards, kind maps, the road-class
+table, the seed-region presets, the default region); an editable install would find them in the
 checkout and hide a wheel that does not. The fresh environment borrows the project
 environment's dependencies (a ``.pth`` file naming its site-packages, so nothing is
 downloaded) but not the project: the checkout is neither on its path nor its working
@@ -87,6 +87,7 @@ def test_the_wheel_is_imported_with_its_own_data(installed: tuple[Path, dict[str
 import json, coverage
 from coverage._config import DATA_DIR
 from coverage.io.gis_roads import DEFAULT_ROAD_CLASSES
+from coverage.io.kinds import list_kind_maps
 from coverage.io.regions import REGION_PRESETS, default_region, region_preset_path
 from coverage.network.profiles import list_profiles
 from coverage.standards.standard import list_standards
@@ -98,6 +99,7 @@ print(json.dumps({
     "presets": [region_preset_path(name).is_file() for name in REGION_PRESETS],
     "profiles": list_profiles(),
     "standards": list_standards(),
+    "kind_maps": list_kind_maps(),
     "region": [str(p) for p in (region.osm, region.population, region.zones, region.population_totals)],
 }))
 """
@@ -109,6 +111,7 @@ print(json.dumps({
     assert all(found["presets"])
     assert found["profiles"] == ["ambulance", "car", "walk"]
     assert found["standards"] == ["dongxihu", "kaijiang", "lianzhou", "suizhou", "yiyang"]
+    assert found["kind_maps"] == ["amap", "zh"]
     assert all(Path(path).is_file() and Path(path).is_relative_to(venv) for path in found["region"])
 
 

@@ -100,26 +100,29 @@ class PopulationCalibration:
         done = self.units[self.units["status"] == CALIBRATED]
         return pd.Series(done["factor"].to_numpy(dtype=float), index=done["unit"].to_numpy(), name="factor")
 
-    def describe(self) -> str:
-        """One line: how many units were calibrated to what, and the range of factors."""
+    def describe(self, lang: str = "en") -> str:
+        """One line: how many units were calibrated to what, the range of factors, what was not calibrated."""
+        from coverage._i18n import CALIBRATION_STATUS_NAMES, text
+
         factors = self.factors
-        text = f"{len(factors)} of {len(self.units)} units calibrated to {self.source}"
-        if len(factors):
-            text += (
-                f" (factors {factors.min():.3g}–{factors.max():.3g})"
-                if len(factors) > 1
-                else f" (factor {factors.iloc[0]:.3g})"
-            )
+        line = text("calibrated_units", lang, done=len(factors), units=len(self.units), source=self.source)
+        if len(factors) > 1:
+            line += text("calibration_factors", lang, low=factors.min(), high=factors.max())
+        elif len(factors):
+            line += text("calibration_factor", lang, factor=factors.iloc[0])
         problems = self.units[self.units["status"] != CALIBRATED]
         if len(problems):
-            text += "; not calibrated: " + _listed(
-                [f"{u} ({s.replace('_', ' ')})" for u, s in zip(problems["unit"], problems["status"], strict=True)]
-            )
+            named = [
+                f"{unit} ({CALIBRATION_STATUS_NAMES.get(status, {}).get(lang, status)})"
+                for unit, status in zip(problems["unit"], problems["status"], strict=True)
+            ]
+            line += text("not_calibrated", lang, units=_listed(named))
         if len(self.unmatched):
-            text += f"; {len(self.unmatched)} totals name no unit"
+            line += text("totals_without_unit", lang, n=len(self.unmatched))
         if self.outside_places:
-            text += f"; {self.outside_places:,} {'cells' if self.basis == 'raster cells' else 'villages'} ({self.outside_population:,.0f} people) outside every unit"
-        return text
+            places = text("cells" if self.basis == "raster cells" else "villages", lang)
+            line += text("outside_units", lang, n=self.outside_places, places=places, people=self.outside_population)
+        return line
 
     def table(self) -> pd.DataFrame:
         """The CSV form: every unit, then the totals naming no unit, then the places outside every unit."""

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from coverage._errors import InputError
+from coverage._i18n import text
 from coverage.analysis.calibration import PopulationCalibration, apply_calibration
 from coverage.analysis.demand import PopulationGrid, read_population_grid
 from coverage.io.credits import SourceNote
@@ -225,10 +226,7 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
 POPULATION_NOTES = {
     "raster cells": "shares are of people: every populated cell of the population raster",
     "villages": "shares are of people: the villages' populations (no raster)",
-    "none": (
-        "no population data (no raster, no village population column): shares are of villages, not people, "
-        "and targets that need people cannot be evaluated"
-    ),
+    "none": text("no_population"),
 }
 
 

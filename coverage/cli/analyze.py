@@ -71,39 +71,50 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from coverage._i18n import text
     from coverage.outputs.files import write_outputs
 
     started = time.perf_counter()
     analysis = analyze_from_args(args, per_facility_isochrones=not args.no_facility_isochrones)
     written = write_outputs(analysis, args.out)
     if not args.quiet:
-        print_figures(analysis)
-        print(f"wrote {', '.join(str(p) for p in written.values())} in {time.perf_counter() - started:.1f} s")
+        lang = getattr(args, "lang", "en")
+        print_figures(analysis, lang=lang)
+        files = ", ".join(str(p) for p in written.values())
+        print(text("wrote_in", lang, files=files, seconds=time.perf_counter() - started))
         print(analysis.attribution)
     return EXIT_OK
 
 
-def print_figures(analysis: Analysis) -> None:
-    """The headline figures on stdout: per threshold, people (or village populations) and villages within it."""
+def print_figures(analysis: Analysis, *, lang: str = "en") -> None:
+    """The headline figures on stdout: per threshold, people (or the villages' populations) and villages within it."""
+    from coverage._i18n import text
+
     summary = analysis.summary()
     population = summary["population"]
+    direction = text(summary["direction"], lang)
     print(
-        f"{summary['region']}: {summary['facilities']['total']} facilities, {summary['villages']['total']} villages, "
-        f"profile {summary['profile']}, {summary['direction'].replace('_', ' ')}"
+        text(
+            "headline",
+            lang,
+            region=summary["region"],
+            facilities=summary["facilities"]["total"],
+            villages=summary["villages"]["total"],
+            profile=summary["profile"],
+            direction=direction,
+        )
     )
     for row in summary["thresholds"]:
-        people = ""
+        figures = {"minutes": row["minutes"], "vc": row["villages_covered"], "vt": row["villages_total"]}
         if row.get("population_share") is not None:
-            people = f"{row['population_covered']:,.0f} of {row['population_total']:,.0f} people ({row['population_share']:.1%}), "
+            total, covered = row["population_total"], row["population_covered"]
+            print(text("within_people", lang, covered=covered, total=total, share=covered / total, **figures))
         elif population["basis"] == "villages" and row["village_population_total"]:
-            share = row["village_population_covered"] / row["village_population_total"]
-            people = f"{row['village_population_covered']:,.0f} of {row['village_population_total']:,.0f} people in villages ({share:.1%}), "
-        print(f"  within {row['minutes']:g} min: {people}{row['villages_covered']} of {row['villages_total']} villages")
-    if population["basis"] == "none":
-        print(f"  {population['note']}")
-    elif population["basis"] == "villages":
-        missing = population["villages_without_population"]
-        note = f" ({missing} villages without a population count as 0)" if missing else ""
-        print(f"  people: the villages' populations, no raster{note}")
+            total, covered = row["village_population_total"], row["village_population_covered"]
+            print(text("within_village_people", lang, covered=covered, total=total, share=covered / total, **figures))
+        else:
+            print(text("within_villages", lang, **figures))
+    if population["basis"] == "villages" and population["villages_without_population"]:
+        print(text("people_from_villages", lang, missing=population["villages_without_population"]))
     if analysis.population_calibration is not None:
-        print(f"  population: {analysis.population_calibration.describe()}")
+        print(text("population_line", lang, text=analysis.population_calibration.describe(lang)))

@@ -97,17 +97,22 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             _print_assessment(assessment, out, lang=args.lang)
     if not args.quiet and shared:
-        analysis = next(iter(shared.values()))
-        calibration = analysis.population_calibration
-        print(
-            f"population: {calibration.describe()}"
-            if calibration is not None
-            else f"population: {analysis.population_basis}"
-        )
-        print(analysis.attribution)
+        _print_population(next(iter(shared.values())), lang=args.lang)
     if not args.fail_on_miss:
         return EXIT_OK
     return exit_status(statuses, allow_unevaluated=args.allow_unevaluated)
+
+
+def _print_population(analysis: Analysis, *, lang: str) -> None:
+    """What the verdicts' people are (calibrated to what, or none at all), and the data credits."""
+    from coverage._i18n import text
+
+    calibration = analysis.population_calibration
+    if calibration is not None:
+        print(text("population_line", lang, text=calibration.describe(lang)).strip())
+    elif analysis.population_basis == "none":
+        print(text("population_line", lang, text=text("no_population", lang)).strip())
+    print(analysis.attribution)
 
 
 def _print_assessment(assessment: Assessment, out: Path, *, lang: str) -> None:
