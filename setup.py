@@ -8,22 +8,20 @@ copied in the repository. ``coverage._config.DATA_DIR`` finds it in either place
 Everything else is configured in ``pyproject.toml``.
 """
 
-from setuptools import find_namespace_packages, find_packages, setup
+from setuptools import find_namespace_packages, setup
 
+#: The package's folders, code and data alike (``outputs/static`` holds the vendored Leaflet).
+PACKAGES = find_namespace_packages(include=["coverage", "coverage.*"], exclude=["*.__pycache__"])
 #: The data folders, as sub-packages of ``coverage.data`` (so each is mapped into the wheel).
 DATA_PACKAGES = ["coverage.data", *(f"coverage.data.{name}" for name in find_namespace_packages(where="data"))]
+#: Folders that hold files rather than modules.
+FILE_PACKAGES = [name for name in PACKAGES if name.startswith("coverage.outputs.static")]
 
 setup(
-    packages=[*find_packages(include=["coverage", "coverage.*"]), *DATA_PACKAGES],
+    packages=[*PACKAGES, *DATA_PACKAGES],
     package_dir={"coverage.data": "data"},
     package_data={
-        "coverage": [
-            "py.typed",
-            "README.md",
-            "outputs/static/README.md",
-            "outputs/static/leaflet/*",
-            "outputs/static/leaflet/images/*",
-        ],
-        **{name: ["*"] for name in DATA_PACKAGES},
+        "coverage": ["py.typed", "README.md"],
+        **{name: ["*"] for name in [*FILE_PACKAGES, *DATA_PACKAGES]},
     },
 )
