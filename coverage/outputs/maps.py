@@ -737,8 +737,8 @@ def coverage_map(
     return m
 
 
-def _inline_assets(page: str) -> str:
-    """Replace the Leaflet links with the shipped files' contents; refuse any other external script or style."""
+def leaflet_assets() -> tuple[str, str]:
+    """The shipped Leaflet JavaScript and CSS (its images as data URIs), to inline into a page."""
     script = (STATIC_DIR / "leaflet.js").read_text(encoding="utf-8")
     script = re.sub(r"//# sourceMappingURL=\S+\s*$", "", script)
     css = (STATIC_DIR / "leaflet.css").read_text(encoding="utf-8")
@@ -747,7 +747,12 @@ def _inline_assets(page: str) -> str:
         data = base64.b64encode((STATIC_DIR / "images" / match.group(1)).read_bytes()).decode("ascii")
         return f"url(data:image/png;base64,{data})"
 
-    css = re.sub(r"url\(images/([\w.-]+\.png)\)", image, css)
+    return script, re.sub(r"url\(images/([\w.-]+\.png)\)", image, css)
+
+
+def _inline_assets(page: str) -> str:
+    """Replace the Leaflet links with the shipped files' contents; refuse any other external script or style."""
+    script, css = leaflet_assets()
     page = page.replace(f'<script src="{LEAFLET_CDN}leaflet.js"></script>', f"<script>{script}</script>")
     page = page.replace(f'<link rel="stylesheet" href="{LEAFLET_CDN}leaflet.css"/>', f"<style>{css}</style>")
     external = re.findall(r'<script[^>]+src="([^"]+)"|<link[^>]+href="(https?:[^"]+)"', page)

@@ -51,6 +51,9 @@ class ReportPage:
     summary_line: str
     ems: dict[str, Any] | None = None
     population_note: str = ""
+    #: Said instead of "Run N" (e.g. a what-if scenario's name), and instead of "Since run N" above the changes.
+    run_label: str | None = None
+    since_label: str | None = None
 
 
 #: The page's words in each language.
@@ -447,7 +450,7 @@ def render_report(page: ReportPage) -> str:
         if diff.circle_before is not None and diff.circle_before != diff.circle_after:
             circle_note = w["circle_changed"].format(a=diff.circle_before, b=diff.circle_after)
         changes = {
-            "since": w["since"].format(n=diff.before),
+            "since": page.since_label or w["since"].format(n=diff.before),
             "inputs": ", ".join(diff.changed_inputs) or w["no_changed_inputs"],
             "circle_note": circle_note,
             "groups": groups,
@@ -468,7 +471,7 @@ def render_report(page: ReportPage) -> str:
         statuses=[(status, status_meaning(status, page.language)) for status in STATUSES],
         png=png,
         generated=w["generated"].format(v=page.version, c=page.config_path),
-        run_n=w["run_n"].format(n=page.run),
+        run_n=page.run_label or w["run_n"].format(n=page.run),
     )
 
 
