@@ -10,12 +10,12 @@ Everything else is configured in ``pyproject.toml``.
 
 from setuptools import find_namespace_packages, setup
 
-#: The package's folders, code and data alike (``outputs/static`` holds the vendored Leaflet).
+#: The package's folders, code and data alike (``outputs/static`` holds the vendored Leaflet, ``webapp/static`` the page's files).
 PACKAGES = find_namespace_packages(include=["coverage", "coverage.*"], exclude=["*.__pycache__"])
 #: The data folders, as sub-packages of ``coverage.data`` (so each is mapped into the wheel).
 DATA_PACKAGES = ["coverage.data", *(f"coverage.data.{name}" for name in find_namespace_packages(where="data"))]
-#: Folders that hold files rather than modules.
-FILE_PACKAGES = [name for name in PACKAGES if name.startswith("coverage.outputs.static")]
+#: Folders that hold files rather than modules (the maps' Leaflet, the what-if page's script and style).
+FILE_PACKAGES = [name for name in PACKAGES if name.startswith(("coverage.outputs.static", "coverage.webapp.static"))]
 
 setup(
     packages=[*PACKAGES, *DATA_PACKAGES],

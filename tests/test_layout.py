@@ -29,6 +29,7 @@ STAGES = (
     "outputs",
     "reports",
     "batch",
+    "webapp",
     "cli",
     "__main__",
 )

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from coverage._errors import CoverageError
 from coverage._i18n import LEVEL_NAMES_ZH, localised_message
 from coverage._version import __version__
-from coverage.cli import analyze, batch, catalog, check, ems, history, init, report, site
+from coverage.cli import analyze, batch, catalog, check, ems, history, init, report, serve, site
 from coverage.cli import map as map_command
 from coverage.cli._options import add_lang_option, verbosity_parent
 from coverage.cli._runs import EXIT_ERROR
@@ -32,7 +32,7 @@ With no input files, runs on the embedded default region (Comoros, real
 OpenStreetMap data © OpenStreetMap contributors, WorldPop 2020 population)."""
 
 #: The command modules, in the order ``--help`` lists them.
-COMMANDS = (analyze, check, map_command, site, ems, catalog, report, init, history, batch)
+COMMANDS = (analyze, check, map_command, site, ems, serve, catalog, report, init, history, batch)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -43,7 +43,6 @@ from coverage.network.prepared import Network
 from coverage.network.routing import (
     Reach,
     _augmented,
-    _direct_pairs,
     _oriented,
     _part,
     check_direction,
@@ -92,6 +91,9 @@ class _Points:
     # best same-piece trip from a station (no node in between), and which station
     direct_s: np.ndarray
     direct_slot: np.ndarray
+    # the points sorted by road piece, to find those sharing a station's piece
+    by_segment: np.ndarray
+    sorted_segment: np.ndarray
 
 
 class IncrementalReach:
@@ -227,6 +229,8 @@ class IncrementalReach:
             slot=np.full(len(attachment), -1, dtype=np.int64),
             direct_s=np.full(len(attachment), np.inf),
             direct_slot=np.full(len(attachment), -1, dtype=np.int64),
+            by_segment=np.argsort(seg, kind="stable"),
+            sorted_segment=np.sort(seg, kind="stable"),
         )
         self._points[name] = points
         for slot, station in enumerate(self._atts):
@@ -398,27 +402,41 @@ class IncrementalReach:
         self._node_s[at[first]] = seconds[first]
         self._node_slot[at[first]] = slot_of[first]
 
+    def _same_piece(self, stations: Attachment, row: int, points: _Points) -> tuple[np.ndarray, np.ndarray]:
+        """Points on the same road piece as station ``row`` and the seconds straight along the piece.
+
+        The arithmetic of :func:`coverage.network.routing._direct_pairs`, so the times are the same to the bit.
+        """
+        seg = int(stations.segment[row])
+        lo, hi = np.searchsorted(points.sorted_segment, [seg, seg + 1])
+        point = points.by_segment[lo:hi]
+        if len(point) == 0:
+            return point, np.zeros(0)
+        q = stations.fraction[row]
+        p = points.attachment.fraction[point]
+        forward = p >= q
+        with np.errstate(invalid="ignore"):
+            leg = np.where(forward, _part(p - q, self._along[[seg]]), _part(q - p, self._against[[seg]]))
+        return point, stations.access_s[row] + leg + points.attachment.access_s[point]
+
     def _store_direct_many(self, first: int, stations: Attachment) -> dict[str, np.ndarray]:
         """Same-piece trips of newly opened stations (slots ``first``...) to every point set."""
         touched: dict[str, np.ndarray] = {}
         for name, points in self._points.items():
-            # as in reach_points, a trip along the shared piece counts whatever the horizon
-            pairs = _direct_pairs(stations, points.attachment, self._along, self._against)
-            source = pairs["source"].to_numpy(dtype=np.int64)
-            point = pairs["point"].to_numpy(dtype=np.int64)
-            seconds = pairs["seconds"].to_numpy(dtype=np.float64)
-            for row in np.unique(source):
-                mine = source == row
-                self._direct[first + int(row)][name] = (point[mine], seconds[mine])
-                self._apply_direct(points, first + int(row), point[mine], seconds[mine])
-            touched[name] = np.unique(point)
+            found = []
+            for row in range(len(stations)):
+                # as in reach_points, a trip along the shared piece counts whatever the horizon
+                point, seconds = self._same_piece(stations, row, points)
+                if len(point):
+                    self._direct[first + row][name] = (point, seconds)
+                    self._apply_direct(points, first + row, point, seconds)
+                    found.append(point)
+            touched[name] = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
         return touched
 
     def _store_direct(self, slot: int, station: Attachment, *, only: str) -> None:
         points = self._points[only]
-        pairs = _direct_pairs(station, points.attachment, self._along, self._against)
-        point = pairs["point"].to_numpy(dtype=np.int64)
-        seconds = pairs["seconds"].to_numpy(dtype=np.float64)
+        point, seconds = self._same_piece(station, 0, points)
         if len(point):
             self._direct[slot][only] = (point, seconds)
             self._apply_direct(points, slot, point, seconds)

@@ -133,11 +133,14 @@ class Guard:
 class Session:
     """What the app serves: the scenario, the saved scenarios, the suggested sites, the page."""
 
-    def __init__(self, scenario: Scenario, *, store: ScenarioStore, language: str, basemap: str) -> None:
+    def __init__(
+        self, scenario: Scenario, *, store: ScenarioStore, language: str, basemap: str, basemap_attribution: str | None
+    ) -> None:
         self.scenario = scenario
         self.store = store
         self.language = language
         self.basemap = basemap
+        self.basemap_attribution = basemap_attribution
         self.suggestions: list[dict[str, Any]] = []
         self.lock = threading.RLock()
         self._roads: dict[str, bytes] = {}
@@ -146,7 +149,10 @@ class Session:
     def page(self, language: str) -> str:
         if language not in self._pages:
             self._pages[language] = render_page(
-                language=language, title=self.scenario.workspace.region, basemap=self.basemap
+                language=language,
+                title=self.scenario.workspace.region,
+                basemap=self.basemap,
+                basemap_attribution=self.basemap_attribution,
             )
         return self._pages[language]
 
@@ -193,6 +199,26 @@ class Session:
         return self._roads[name]
 
 
+def json_safe(value: Any) -> Any:
+    """Plain JSON values: numpy numbers as Python numbers, NaN and infinities as null."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+class JSON(JSONResponse):
+    """A JSON response whose NaN and infinite numbers are sent as null (JSON has neither)."""
+
+    def render(self, content: Any) -> bytes:
+        return super().render(json_safe(content))
+
+
 def _error(status: int, text: str) -> JSONResponse:
     return JSONResponse({"error": text}, status_code=status)
 
@@ -232,6 +258,7 @@ def create_app(
     language: str = "en",
     token: str | None = None,
     basemap: str = "osm",
+    basemap_attribution: str | None = None,
     allowed_hosts: list[str] | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Starlette:
@@ -246,13 +273,17 @@ def create_app(
         Default language of the page (``?lang=`` overrides it).
     token : str, optional
         Required on every request when given (header ``X-Token`` or query ``token``).
-    basemap : {"osm", "none"}
+    basemap : str
+        ``osm``, ``none`` or a tile URL (then with ``basemap_attribution``).
+    basemap_attribution : str, optional
     allowed_hosts : list of str, optional
         Host names the server answers to (DNS rebinding); default the loopback names.
     max_body_bytes : int
         Largest request body.
     """
-    session = Session(scenario, store=store, language=language, basemap=basemap)
+    session = Session(
+        scenario, store=store, language=language, basemap=basemap, basemap_attribution=basemap_attribution
+    )
 
     def timed(work: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
         def run() -> dict[str, Any]:
@@ -272,7 +303,7 @@ def create_app(
         return HTMLResponse(await run_in_threadpool(session.page, lang))
 
     async def region(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(session.region))
+        return JSON(await run_in_threadpool(session.region))
 
     async def roads(request: Request) -> Response:
         profile = request.query_params.get("profile", scenario.settings.profile)
@@ -284,7 +315,7 @@ def create_app(
         def work() -> dict[str, Any]:
             return {"suggestions": session.suggestions}
 
-        return JSONResponse(await run_in_threadpool(timed(work)))
+        return JSON(await run_in_threadpool(timed(work)))
 
     async def add(request: Request) -> Response:
         data = await _object(request)
@@ -295,7 +326,7 @@ def create_app(
         def work() -> dict[str, Any]:
             return {"station": scenario.add(lon, lat, kind=kind, name=name).as_dict()}
 
-        return JSONResponse(await run_in_threadpool(timed(work)), status_code=201)
+        return JSON(await run_in_threadpool(timed(work)), status_code=201)
 
     def known(station_id: str) -> None:
         if station_id not in scenario.stations:
@@ -316,7 +347,7 @@ def create_app(
         def work() -> dict[str, Any]:
             return {"station": scenario.move(station_id, lon, lat).as_dict()}
 
-        return JSONResponse(await run_in_threadpool(timed(work)))
+        return JSON(await run_in_threadpool(timed(work)))
 
     async def remove(request: Request) -> Response:
         station_id = request.path_params["station_id"]
@@ -325,7 +356,7 @@ def create_app(
         def work() -> dict[str, Any]:
             return {"station": scenario.remove(station_id).as_dict()}
 
-        return JSONResponse(await run_in_threadpool(timed(work)))
+        return JSON(await run_in_threadpool(timed(work)))
 
     async def reopen(request: Request) -> Response:
         station_id = request.path_params["station_id"]
@@ -334,7 +365,7 @@ def create_app(
         def work() -> dict[str, Any]:
             return {"station": scenario.reopen(station_id).as_dict()}
 
-        return JSONResponse(await run_in_threadpool(timed(work)))
+        return JSON(await run_in_threadpool(timed(work)))
 
     async def settings(request: Request) -> Response:
         data = await _object(request)
@@ -342,18 +373,20 @@ def create_app(
         def work() -> dict[str, Any]:
             return {"settings": scenario.update_settings(**data).as_dict()}
 
-        return JSONResponse(await run_in_threadpool(timed(work)))
+        return JSON(await run_in_threadpool(timed(work)))
 
     async def others(request: Request) -> Response:
         def work() -> dict[str, Any]:
             with scenario.lock:
                 version = scenario.version
-                assessment = scenario_assessment(scenario, only_other_targets=True)
+                frozen = scenario.snapshot()
+            # judged on a copy: edits go on meanwhile, and the page keeps the answer of its version only
+            assessment = scenario_assessment(frozen, only_other_targets=True)
             targets = [] if assessment is None else assessment.as_dict()["targets"]
             keep = ("target", "kind", "status", "measured", "required", "unit", "shortfall", "detail")
             return {"version": version, "targets": [{k: t[k] for k in keep} for t in targets]}
 
-        return JSONResponse(await run_in_threadpool(work))
+        return JSON(await run_in_threadpool(work))
 
     async def suggest(request: Request) -> Response:
         data = await _object(request)
@@ -365,7 +398,7 @@ def create_app(
                 session.suggestions = sites
             return {"suggestions": sites}
 
-        return JSONResponse(await run_in_threadpool(work))
+        return JSON(await run_in_threadpool(work))
 
     def suggestion(order_text: str) -> dict[str, Any]:
         with session.lock:
@@ -384,16 +417,16 @@ def create_app(
                 session.suggestions = [s for s in session.suggestions if s is not chosen]
             return {"station": station.as_dict(), "suggestions": session.suggestions}
 
-        return JSONResponse(await run_in_threadpool(timed(work)))
+        return JSON(await run_in_threadpool(timed(work)))
 
     async def reject(request: Request) -> Response:
         chosen = suggestion(request.path_params["order"])
         with session.lock:
             session.suggestions = [s for s in session.suggestions if s is not chosen]
-        return JSONResponse({"suggestions": session.suggestions})
+        return JSON({"suggestions": session.suggestions})
 
     async def scenarios(request: Request) -> Response:
-        return JSONResponse({"scenarios": session.store.names()})
+        return JSON({"scenarios": session.store.names()})
 
     async def save(request: Request) -> Response:
         data = await _object(request)
@@ -405,7 +438,7 @@ def create_app(
                 scenario.name = name
             return {"name": name, "scenarios": session.store.names()}
 
-        return JSONResponse(await run_in_threadpool(work), status_code=201)
+        return JSON(await run_in_threadpool(work), status_code=201)
 
     async def saved(request: Request) -> Response:
         name = request.path_params["name"]
@@ -419,7 +452,7 @@ def create_app(
             apply_saved(scenario, session.store.read(name), source=f"saved scenario {name!r}")
             return {}
 
-        return JSONResponse(await run_in_threadpool(timed(work)))
+        return JSON(await run_in_threadpool(timed(work)))
 
     async def import_(request: Request) -> Response:
         data = await _body(request)
@@ -428,7 +461,7 @@ def create_app(
             apply_saved(scenario, data, source="the uploaded file")
             return {}
 
-        return JSONResponse(await run_in_threadpool(timed(work)))
+        return JSON(await run_in_threadpool(timed(work)))
 
     async def comparison(request: Request) -> Response:
         names = request.query_params.getlist("name")
@@ -449,7 +482,7 @@ def create_app(
                     columns.append(other)
                 return compare(columns)
 
-        return JSONResponse(await run_in_threadpool(work))
+        return JSON(await run_in_threadpool(work))
 
     async def export(request: Request) -> Response:
         what = request.path_params["what"]
@@ -460,16 +493,17 @@ def create_app(
 
         def work() -> Response:
             with scenario.lock:
-                if what == "report.html":
-                    return HTMLResponse(report_html(scenario, language=lang))
-                if what == "villages.csv":
-                    return _download(villages_csv(scenario), "text/csv; charset=utf-8", f"{stem}_villages.csv")
-                if what == "stations.csv":
-                    return _download(stations_csv(scenario), "text/csv; charset=utf-8", f"{stem}_stations.csv")
-                if what == "scenario.gpkg":
-                    return _download(scenario_gpkg(scenario), "application/geopackage+sqlite3", f"{stem}.gpkg")
-                if what == "scenario.geojson":
-                    return _geojson(scenario_geojson(scenario), f"{stem}.geojson")
+                frozen = scenario.snapshot()
+            if what == "report.html":
+                return HTMLResponse(report_html(frozen, language=lang))
+            if what == "villages.csv":
+                return _download(villages_csv(frozen), "text/csv; charset=utf-8", f"{stem}_villages.csv")
+            if what == "stations.csv":
+                return _download(stations_csv(frozen), "text/csv; charset=utf-8", f"{stem}_stations.csv")
+            if what == "scenario.gpkg":
+                return _download(scenario_gpkg(frozen), "application/geopackage+sqlite3", f"{stem}.gpkg")
+            if what == "scenario.geojson":
+                return _geojson(scenario_geojson(frozen), f"{stem}.geojson")
             raise HTTPException(
                 404, f"no export {what!r}: report.html, villages.csv, stations.csv, scenario.gpkg, scenario.geojson"
             )

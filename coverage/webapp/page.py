@@ -181,7 +181,7 @@ def script_json(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def render_page(*, language: str, title: str, basemap: str = "osm") -> str:
+def render_page(*, language: str, title: str, basemap: str = "osm", basemap_attribution: str | None = None) -> str:
     """The page as one HTML document in a language (``en`` or ``zh``).
 
     Parameters
@@ -189,8 +189,11 @@ def render_page(*, language: str, title: str, basemap: str = "osm") -> str:
     language : {"en", "zh"}
     title : str
         The region's name (plain text).
-    basemap : {"osm", "none"}
-        OpenStreetMap tiles behind the data (the only remote part), or none.
+    basemap : str
+        ``osm`` (OpenStreetMap tiles behind the data, the only remote part), ``none``,
+        or a tile URL with ``{z}``, ``{x}`` and ``{y}``.
+    basemap_attribution : str, optional
+        Credit line of a tile URL (plain text).
     """
     language = language if language in LANGUAGES else "en"
     words = WORDS[language]
@@ -199,6 +202,7 @@ def render_page(*, language: str, title: str, basemap: str = "osm") -> str:
         "lang": language,
         "words": words,
         "basemap": basemap,
+        "basemapAttribution": basemap_attribution or "",
         "bandColours": list(BAND_COLOURS),
         "coveredColour": COVERED_COLOUR,
         "uncoveredColour": UNCOVERED_COLOUR,

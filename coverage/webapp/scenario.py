@@ -84,7 +84,16 @@ class Station:
 
     def as_dict(self) -> dict[str, Any]:
         """The station as plain JSON values."""
-        return dataclasses.asdict(self)
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "lon": self.lon,
+            "lat": self.lat,
+            "origin": self.origin,
+            "open": self.open,
+            "moved": self.moved,
+        }
 
 
 @dataclass(frozen=True)
@@ -164,9 +173,28 @@ class Scenario:
         )
         self.settings = self._checked(Settings(kinds=kinds, new_kind=default_kind), settings)
         self._engines: dict[Key, _Engine] = {}
+        self._selected: dict[Key, tuple[dict[str, Station], list[Station]]] = {}
+        self._masks: dict[Any, np.ndarray] = {}
         #: Counts the edits and setting changes, so a page knows which answer is the latest.
         self.version = 0
         self._sync()
+
+    def snapshot(self) -> Scenario:
+        """A copy of the stations and settings, without the incremental engines (for exports and slow checks).
+
+        Its own edits rebuild engines from scratch; it shares nothing mutable with this scenario.
+        """
+        copy = object.__new__(Scenario)
+        copy.__dict__.update(self.__dict__)
+        copy.lock = threading.RLock()
+        copy.stations = dict(self.stations)
+        copy._engines = {}
+        copy._selected = {}
+        following = next(self._counter)
+        self._counter = itertools.count(following)
+        copy._counter = itertools.count(following)
+        copy._masks = {}
+        return copy
 
     # ------------------------------------------------------------------ keys and stations
 
@@ -212,17 +240,26 @@ class Scenario:
             frame[column] = self._extra[column].reindex(frame["id"]).to_numpy()
         return frame
 
-    def stations_for(self, key: Key) -> gpd.GeoDataFrame:
+    def selected(self, key: Key) -> list[Station]:
         """The open stations counting for an analysis, as :func:`coverage.analysis.places.select_facilities` selects them."""
+        cached = self._selected.get(key)
+        if cached is not None and cached[0] is self.stations:
+            return cached[1]
         _, _, kinds = key
+        chosen = [s for s in self.stations.values() if s.open]
+        if kinds == ("ems",) and not any(s.kind == "ems" for s in chosen):
+            # the ambulance stations, or the hospitals when there are none
+            kinds = ("hospital",)
+        if kinds:
+            chosen = [s for s in chosen if s.kind in kinds]
+        self._selected[key] = (self.stations, chosen)
+        return chosen
+
+    def stations_for(self, key: Key) -> gpd.GeoDataFrame:
+        """The open stations counting for an analysis, as a facility table (see :meth:`selected`)."""
+        ids = [s.id for s in self.selected(key)]
         frame = self.open_frame()
-        if frame.empty or not kinds:
-            return frame.reset_index(drop=True)
-        if kinds == ("ems",):
-            # as select_facilities: the ambulance stations, or the hospitals when there are none (without its warning)
-            stations = frame[frame["kind"] == "ems"]
-            kinds = ("hospital",) if stations.empty else kinds
-        return frame[frame["kind"].isin(kinds)].reset_index(drop=True)
+        return frame[frame["id"].isin(ids)].reset_index(drop=True)
 
     # ------------------------------------------------------------------ edits
 
@@ -386,7 +423,7 @@ class Scenario:
     def _sync_engine(self, key: Key, horizon: float) -> None:
         profile, direction, _ = key
         base = self.workspace.base(profile)
-        wanted = self.stations_for(key)
+        wanted = self.selected(key)
         engine = self._engines.get(key)
         if engine is None:
             points = {"villages": base.attachments["villages"]}
@@ -396,11 +433,7 @@ class Scenario:
                 IncrementalReach(base.network, direction=direction, horizon_minutes=horizon, points=points), {}
             )
             self._engines[key] = engine
-        positions = (
-            {str(i): (float(g.x), float(g.y)) for i, g in zip(wanted["id"], wanted.geometry, strict=True)}
-            if len(wanted)
-            else {}
-        )
+        positions = {st.id: (st.lon, st.lat) for st in wanted}
         gone = [i for i in engine.placed if i not in positions]
         moved = [i for i in positions if i in engine.placed and engine.placed[i] != positions[i]]
         new = [i for i in positions if i not in engine.placed]
@@ -419,12 +452,14 @@ class Scenario:
     def _attach(self, base: Analysis, ids: list[str], positions: dict[str, tuple[float, float]]) -> Attachment:
         """Stations attached to a profile's network: existing facilities as the analysis attached them."""
         known = base.attachments["facilities"]
-        row_of = {str(i): n for n, i in enumerate(base.facilities["id"].astype(str))}
-        origin = {
-            str(i): (float(g.x), float(g.y))
-            for i, g in zip(base.facilities["id"], base.facilities.geometry, strict=True)
-        }
-        fresh = [i for i in ids if i not in row_of or origin[i] != positions[i]]
+        columns = self.workspace.columns(base.profile.name)
+        row_of = {i: n for n, i in enumerate(columns["facility_id"])}
+        fresh = [
+            i
+            for i in ids
+            if i not in row_of
+            or (float(columns["facility_lon"][row_of[i]]), float(columns["facility_lat"][row_of[i]])) != positions[i]
+        ]
         parts: dict[str, Attachment] = {}
         if fresh:
             points = gpd.GeoSeries(
@@ -473,7 +508,7 @@ class Scenario:
             if target.kind != "travel_time" or target.minutes is None:
                 continue
             key = (str(target.profile), str(target.direction), tuple(target.facility_kinds))
-            if target.facility_kinds and self.stations_for(key).empty:
+            if target.facility_kinds and not self.selected(key):
                 kinds = ", ".join(target.facility_kinds)
                 present = ", ".join(sorted({s.kind for s in self.stations.values() if s.open}))
                 verdicts.append(
@@ -493,7 +528,12 @@ class Scenario:
             places, villages, cells = self._demand(key, classes.villages, classes.cells)
             verdicts.append(
                 travel_time_verdict(
-                    target, places=places, villages=villages, household_size=standard.household_size, cells=cells
+                    target,
+                    places=places,
+                    villages=villages,
+                    household_size=standard.household_size,
+                    cells=cells,
+                    masks=self._masks,
                 )
             )
         return verdicts
@@ -511,7 +551,7 @@ class Scenario:
         )
         villages = Demand(
             seconds=engine.point_seconds("villages"),
-            population=village_frame["population"].to_numpy(dtype=float),
+            population=self.workspace.columns(key[0])["village_population"],
             zone_class=village_class,
             households=households,
         )
@@ -519,7 +559,7 @@ class Scenario:
             return villages, villages, False
         cells = Demand(
             seconds=engine.point_seconds("cells"),
-            population=base.cells["population"].to_numpy(dtype=float),
+            population=self.workspace.cell_population(),
             zone_class=cell_class,
         )
         return cells, villages, True
@@ -533,18 +573,18 @@ class Scenario:
             circle = float(self.settings.minutes)
             village_s = engine.point_seconds("villages")
             village_station = engine.point_station("villages")
-            villages = base.villages
-            population = villages["population"].to_numpy(dtype=float)
+            columns = self.workspace.columns(key[0])
+            population = columns["village_population"]
             cells = base.cells if base.cells is not None and len(base.cells) and "cells" in engine.point_sets else None
             cell_s = engine.point_seconds("cells") if cells is not None else None
-            cell_people = cells["population"].to_numpy(dtype=float) if cells is not None else None
+            cell_people = self.workspace.cell_population() if cells is not None else None
             rows = []
             for threshold in self.thresholds():
                 limit = threshold * 60.0
                 inside = village_s <= limit
                 row: dict[str, Any] = {
                     "minutes": threshold,
-                    "villages_total": len(villages),
+                    "villages_total": len(village_s),
                     "villages_covered": int(inside.sum()),
                     "village_population_covered": float(np.nansum(population[inside])),
                     "village_population_total": float(np.nansum(population)),
@@ -563,15 +603,13 @@ class Scenario:
             minutes = np.where(np.isfinite(village_s), village_s / 60.0, np.nan)
             outside = np.flatnonzero(~(village_s <= circle * 60.0))
             order = outside[
-                np.lexsort(
-                    (villages["name"].astype(str).to_numpy()[outside], -np.nan_to_num(population[outside], nan=-1.0))
-                )
+                np.lexsort((columns["village_name"][outside], -np.nan_to_num(population[outside], nan=-1.0)))
             ]
             uncovered = [
                 {
-                    "id": str(villages["id"].iloc[i]),
-                    "name": str(villages["name"].iloc[i]),
-                    "zone": str(villages["zone"].iloc[i] or "") if "zone" in villages else "",
+                    "id": str(columns["village_id"][i]),
+                    "name": str(columns["village_name"][i]),
+                    "zone": str(columns["village_zone"][i]),
                     "population": None if np.isnan(population[i]) else float(population[i]),
                     "minutes": None if np.isnan(minutes[i]) else float(minutes[i]),
                     "nearest": names.get(village_station[i]) if village_station[i] is not None else None,

@@ -71,19 +71,24 @@ class Verdict:
         }
 
 
-def _in_zones(zone_class: np.ndarray, zones: tuple[str, ...]) -> np.ndarray:
-    if ALL_ZONES in zones:
-        return np.ones(len(zone_class), dtype=bool)
-    return np.isin(zone_class, zones)
+def _in_zones(zone_class: np.ndarray, zones: tuple[str, ...], masks: dict[Any, np.ndarray] | None) -> np.ndarray:
+    """Which places lie in the zones; kept in ``masks`` (by the array and the zones) for the next click."""
+    key = (id(zone_class), len(zone_class), zones)
+    if masks is not None and key in masks:
+        return masks[key]
+    mask = np.ones(len(zone_class), dtype=bool) if ALL_ZONES in zones else np.isin(zone_class, zones)
+    if masks is not None:
+        masks[key] = mask
+    return mask
 
 
 def _share(
     demand: Demand, mask: np.ndarray, target: Target, basis: str, household_size: float
 ) -> tuple[float, float, np.ndarray, str]:
     """Covered and total weight of the places in ``mask`` (as check_travel_time counts them)."""
-    minutes = np.where(np.isfinite(demand.seconds[mask]), demand.seconds[mask] / 60.0, np.nan)
-    # NaN + delay <= T is False: unreached places are outside
-    within = (minutes + target.delay_minutes) <= float(target.minutes or 0)
+    seconds = demand.seconds[mask]
+    # minutes as the analysis has them (seconds / 60); inf + delay <= T is False: unreached places are outside
+    within = (seconds / 60.0 + target.delay_minutes) <= float(target.minutes or 0)
     population = np.nan_to_num(demand.population[mask], nan=0.0)
     if basis == "population":
         weight, basis_text = population, "population"
@@ -101,7 +106,13 @@ def _share(
 
 
 def travel_time_verdict(
-    target: Target, *, places: Demand, villages: Demand, household_size: float, cells: bool
+    target: Target,
+    *,
+    places: Demand,
+    villages: Demand,
+    household_size: float,
+    cells: bool,
+    masks: dict[Any, np.ndarray] | None = None,
 ) -> Verdict:
     """A ``travel_time`` target's verdict, as :func:`~coverage.standards.assessment.assess` would give it.
 
@@ -116,6 +127,9 @@ def travel_time_verdict(
         The standard's persons per household.
     cells : bool
         Whether ``places`` are raster cells.
+    masks : dict, optional
+        A cache of the zone masks, kept by the caller from one call to the next
+        (the zone class arrays must stay the same objects).
     """
     threshold = float(target.minutes or 0)
     required = float(target.required_share)
@@ -123,13 +137,13 @@ def travel_time_verdict(
     def cannot(detail: str) -> Verdict:
         return Verdict(target.id, "travel_time", CANNOT, None, required, "share", {}, detail)
 
-    in_places = _in_zones(places.zone_class, target.zones)
+    in_places = _in_zones(places.zone_class, target.zones, masks)
     if not in_places.any():
         return cannot(
             f"no populated place lies in the zones {', '.join(target.zones)} (zone classes from the population "
             "raster by the standard's density thresholds, or no raster given)"
         )
-    in_villages = _in_zones(villages.zone_class, target.zones)
+    in_villages = _in_zones(villages.zone_class, target.zones, masks)
     if target.basis == "villages":
         demand, mask = villages, in_villages
     else:

@@ -22,6 +22,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from pyproj import Transformer
 
 from coverage._errors import InputError
 from coverage.analysis.result import Analysis, checked_thresholds
@@ -78,6 +79,8 @@ class Workspace:
         largest threshold in use.
     progress : callable, optional
         Called with a short label as each step starts.
+    name : str, optional
+        The region's name on the page; default the analysis' (the region or the road file).
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class Workspace:
         zone_class_column: str = "zone_class",
         horizon_minutes: float | None = None,
         progress: Callable[[str], None] | None = None,
+        name: str | None = None,
     ) -> None:
         self.inputs = dict(inputs or {})
         self.minutes = checked_thresholds(minutes)
@@ -106,14 +110,16 @@ class Workspace:
         self._classes: dict[str, PlaceClasses] = {}
         self._candidates: dict[str, gpd.GeoDataFrame] = {}
         self._lock = threading.RLock()
+        self._profile_names = tuple(list_profiles())
+        self._places: dict[str, dict[str, np.ndarray]] = {}
         first = self.base("car")
-        self.region = first.region
+        self.region = name or first.region
         self.attribution = first.attribution
         self.facilities = first.facilities
         self.outline = self._outline(first)
         self._outline_m = gpd.GeoSeries([self.outline], crs=4326).to_crs(first.network.crs).iloc[0]
         shapely.prepare(self._outline_m)
-        self._to_metres = first.network.crs
+        self._transformer = Transformer.from_crs(4326, first.network.crs, always_xy=True)
 
     # ------------------------------------------------------------------ analyses
 
@@ -132,15 +138,44 @@ class Workspace:
                 )
             return self._bases[name]
 
-    @staticmethod
-    def profile_name(profile: str) -> str:
+    def profile_name(self, profile: str) -> str:
         """A profile's name, checked (a shipped name or a profile file)."""
-        return load_profile(profile).name if profile not in list_profiles() else profile
+        return profile if profile in self._profile_names else load_profile(profile).name
 
     @property
     def profiles(self) -> tuple[str, ...]:
         """The profiles a scenario may use: the shipped ones and any other already loaded."""
-        return tuple(dict.fromkeys([*list_profiles(), *self._bases]))
+        return tuple(dict.fromkeys([*self._profile_names, *self._bases]))
+
+    def columns(self, profile: str) -> dict[str, np.ndarray]:
+        """The villages' and facilities' columns as arrays (``village_id``, ``village_name``...), read once per profile."""
+        name = self.profile_name(profile)
+        with self._lock:
+            if name not in self._places:
+                base = self.base(name)
+                villages, facilities = base.villages, base.facilities
+                self._places[name] = {
+                    "village_id": villages["id"].astype(str).to_numpy(),
+                    "village_name": villages["name"].astype(str).to_numpy(),
+                    "village_zone": villages["zone"].fillna("").astype(str).to_numpy()
+                    if "zone" in villages
+                    else np.full(len(villages), "", dtype=object),
+                    "village_population": villages["population"].to_numpy(dtype=float),
+                    "facility_id": facilities["id"].astype(str).to_numpy(),
+                    "facility_lon": facilities.geometry.x.to_numpy(),
+                    "facility_lat": facilities.geometry.y.to_numpy(),
+                }
+            return self._places[name]
+
+    def cell_population(self) -> np.ndarray:
+        """People in each populated raster cell (the same cells for every profile; none without a raster), read once."""
+        with self._lock:
+            if "cells" not in self._places:
+                cells = self.base("car").cells
+                self._places["cells"] = {
+                    "population": np.zeros(0) if cells is None else cells["population"].to_numpy(dtype=float)
+                }
+            return self._places["cells"]["population"]
 
     def standard(self, name: str) -> Standard:
         """One of the standards offered."""
@@ -226,8 +261,8 @@ class Workspace:
         if not (np.isfinite(lon) and np.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
             msg = f"lon/lat ({lon}, {lat}) are not coordinates: longitude -180..180, latitude -90..90 (WGS84 degrees)"
             raise InputError(msg)
-        point = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=4326).to_crs(self._to_metres).iloc[0]
-        if self._outline_m.distance(point) > OUTLINE_MARGIN_M:
+        x, y = self._transformer.transform(lon, lat)
+        if shapely.distance(self._outline_m, shapely.Point(x, y)) > OUTLINE_MARGIN_M:
             west, south, east, north = (float(v) for v in shapely.bounds(self.outline))
             msg = (
                 f"lon/lat ({lon:.6f}, {lat:.6f}) lie outside the region {self.region} "

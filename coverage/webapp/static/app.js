@@ -87,6 +87,9 @@
     L.tileLayer('https://tile.openstreetmap.org/{z}/{x}/{y}.png', {
       maxZoom: 19, attribution: 'Basemap &copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
     }).addTo(map);
+  } else if (FC.basemap !== 'none') {
+    var credit = FC.basemapAttribution.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    L.tileLayer(FC.basemap, {maxZoom: 19, attribution: credit}).addTo(map);
   }
   L.control.scale({imperial: false}).addTo(map);
   map.on('click', function (e) {
@@ -618,7 +621,7 @@
     var outline = L.geoJSON(region.outline, {style: {color: '#57606a', weight: 1, fill: true, fillOpacity: 0.04},
                                              interactive: false});
     outline.addTo(map);
-    map.attributionControl.addAttribution(region.attribution.replace(/[<>&]/g, ''));
+    map.attributionControl.addAttribution(region.attribution.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
     map.fitBounds([[region.bounds[1], region.bounds[0]], [region.bounds[3], region.bounds[2]]]);
     return api('GET', '/api/state');
   }).then(function (data) {
