@@ -115,3 +115,29 @@ def hostile_map(hostile_analysis):
     from coverage.outputs.maps import coverage_map
 
     return coverage_map(hostile_analysis, basemap="osm")
+
+
+MWALI_BOUNDARY = INPUT / "mwali_boundary.geojson"
+
+
+def mwali_inputs(cache_dir: Path) -> dict:
+    """analyze() inputs of Mwali: the shipped extract clipped to the island, its raster and admin units."""
+    return {
+        "osm": COMOROS_PBF,
+        "boundary": MWALI_BOUNDARY,
+        "population": COMOROS_RASTER,
+        "zones": COMOROS_ADMIN,
+        "zones_name_column": "name",
+        "zones_where": "admin_level == '8'",
+        "cache_dir": cache_dir,
+    }
+
+
+@pytest.fixture(scope="session")
+def mwali_workspace(tmp_path_factory):
+    """The what-if workspace of Mwali, offering two standards (loaded once: a few seconds per profile)."""
+    from coverage.webapp.workspace import Workspace
+
+    return Workspace(
+        mwali_inputs(tmp_path_factory.mktemp("webapp-cache")), standards=["suizhou", "lianzhou"], name="Mwali"
+    )

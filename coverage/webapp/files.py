@@ -75,7 +75,8 @@ def scenario_geojson(scenario: Scenario) -> dict[str, Any]:
     features = [
         {
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(s.lon, 7), round(s.lat, 7)]},
+            # full precision: a reloaded scenario has its stations exactly where they were
+            "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
             "properties": {
                 "id": s.id,
                 "name": s.name,
@@ -172,13 +173,13 @@ def apply_saved(scenario: Scenario, data: Any, *, source: str = "the scenario") 
     name, settings, stations = read_scenario_geojson(data, source=source)
     known = {k: v for k, v in settings.items() if k in ("profile", "direction", "minutes", "standard", "new_kind")}
     with scenario.lock:
-        before = (scenario.name, scenario.settings, dict(scenario.stations))
+        scenario.check_settings(**known)
+        before = list(scenario.stations.values())
+        scenario.replace_stations(stations)
         try:
-            scenario.replace_stations(stations)
             scenario.update_settings(**known)
         except Exception:
-            scenario.name, scenario.settings = before[0], before[1]
-            scenario.replace_stations(list(before[2].values()))
+            scenario.replace_stations(before)
             raise
         scenario.name = name
 

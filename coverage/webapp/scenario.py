@@ -165,6 +165,7 @@ class Scenario:
             )
             for row in facilities.itertuples()
         }
+        self._original = dict(self.stations)
         self._extra = pd.DataFrame(facilities.drop(columns="geometry")).set_index(facilities["id"].astype(str))
         self._counter = itertools.count(1)
         kinds = tuple(settings.pop("kinds", ()) or ())
@@ -308,7 +309,7 @@ class Scenario:
             return result
 
     def reopen(self, station_id: str) -> Station:
-        """Reopen an existing facility closed in the scenario (where it stood before any move)."""
+        """Reopen an existing facility closed in the scenario."""
         with self.lock:
             station = self._station(station_id)
             if station.open:
@@ -319,7 +320,7 @@ class Scenario:
             return reopened
 
     def replace_stations(self, stations: Sequence[Station]) -> None:
-        """Set every station at once (a scenario loaded from a file); existing facilities not listed stay as they are."""
+        """Set every station at once (a scenario loaded from a file); existing facilities not listed are as in the region."""
         with self.lock:
             known = dict(self.stations)
             for station in stations:
@@ -328,10 +329,18 @@ class Scenario:
                     raise InputError(msg)
                 if station.origin == "new" or station.moved:
                     self.workspace.check_inside(station.lon, station.lat)
-            updated = {k: v for k, v in known.items() if v.origin == "existing"}
+            updated = dict(self._original)
             for station in stations:
+                if station.origin == "existing" and not station.moved:
+                    # where the region has it (a file may round its coordinates)
+                    region = self._original[station.id]
+                    station = dataclasses.replace(station, lon=region.lon, lat=region.lat)
                 updated[station.id] = station
-            numbers = [int(s.id[len(NEW_PREFIX) :]) for s in updated.values() if s.id[len(NEW_PREFIX) :].isdigit()]
+            numbers = [
+                int(s.id[len(NEW_PREFIX) :])
+                for s in updated.values()
+                if s.id.startswith(NEW_PREFIX) and s.id[len(NEW_PREFIX) :].isdigit()
+            ]
             self._edit(updated)
             self._counter = itertools.count(max(numbers, default=0) + 1)
 
@@ -350,6 +359,10 @@ class Scenario:
                 raise
             self.version += 1
             return settings
+
+    def check_settings(self, **changes: Any) -> Settings:
+        """The settings these changes would give, or an InputError; nothing is changed."""
+        return self._checked(self.settings, changes)
 
     def _checked(self, settings: Settings, changes: dict[str, Any]) -> Settings:
         allowed = {"profile", "direction", "minutes", "standard", "new_kind"}
