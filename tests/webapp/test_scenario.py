@@ -106,7 +106,8 @@ def test_a_saved_scenario_reloads_as_it_was(scenario, mwali_workspace, tmp_path)
     store = ScenarioStore(tmp_path / "scenarios")
     path = store.save(scenario, "nord 北")
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["type"] == "FeatureCollection" and data["name"] == "nord 北"
+    assert data["type"] == "FeatureCollection"
+    assert data["name"] == "nord 北"
     assert store.names() == ["nord 北"]
     other = Scenario(mwali_workspace, minutes=15, standard="suizhou")
     apply_saved(other, store.read("nord 北"))
