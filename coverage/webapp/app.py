@@ -228,7 +228,7 @@ async def _body(request: Request) -> Any:
     if not raw.strip():
         raise HTTPException(400, "the request has no body: send a JSON object")
     try:
-        return json.loads(raw)
+        return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise HTTPException(400, f"the request body is not UTF-8 text: {error}") from None
     except json.JSONDecodeError as error:
