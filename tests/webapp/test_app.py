@@ -199,7 +199,7 @@ def test_a_token_guards_a_server_others_can_reach(mwali_workspace, tmp_path):
         assert "access token" in answer["error"]
         status, page = anonymous.call("GET", "/", raw=True)
         assert status == 403
-        status, page = anonymous.call("GET", "/?token=s3cret-token-1234", raw=True)
+        status, _page = anonymous.call("GET", "/?token=s3cret-token-1234", raw=True)
         assert status == 200
         assert Client(server.url, token="wrong-token-123456").call("GET", "/api/state")[0] == 403
         assert Client(server.url, token="s3cret-token-1234").call("GET", "/api/state")[0] == 200
@@ -218,7 +218,7 @@ def test_a_foreign_host_name_is_refused(served):
 
 
 def test_suggested_sites_can_be_accepted_or_rejected(served):
-    client, scenario = served
+    client, _scenario = served
     before = client.view()
     status, answer = client.call("POST", "/api/suggest", {"k": 2})
     assert status == 200
@@ -243,7 +243,7 @@ def test_suggested_sites_can_be_accepted_or_rejected(served):
 
 
 def test_scenarios_save_reload_compare_and_export(served, mwali_workspace, tmp_path):
-    client, scenario = served
+    client, _scenario = served
     status, added = client.call("POST", "/api/stations", {**_inland(mwali_workspace), "name": "Ouest 西"})
     assert status == 201
     status, saved = client.call("POST", "/api/scenarios", {"name": "ouest"})
