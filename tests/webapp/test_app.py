@@ -197,9 +197,9 @@ def test_a_token_guards_a_server_others_can_reach(mwali_workspace, tmp_path):
         status, answer = anonymous.call("GET", "/api/state")
         assert status == 403
         assert "access token" in answer["error"]
-        status, page = anonymous.call("GET", "/", raw=True)
+        status, _ = anonymous.call("GET", "/", raw=True)
         assert status == 403
-        status, _page = anonymous.call("GET", "/?token=s3cret-token-1234", raw=True)
+        status, _ = anonymous.call("GET", "/?token=s3cret-token-1234", raw=True)
         assert status == 200
         assert Client(server.url, token="wrong-token-123456").call("GET", "/api/state")[0] == 403
         assert Client(server.url, token="s3cret-token-1234").call("GET", "/api/state")[0] == 200
