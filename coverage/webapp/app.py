@@ -162,7 +162,6 @@ class Session:
         population = villages["population"].to_numpy(dtype=float)
         kinds = sorted({*workspace.facilities["kind"].astype(str), "ems"})
         standards = workspace.standards()
-        label = "label_zh" if self.language == "zh" else "label_en"
         return {
             "region": workspace.region,
             "attribution": workspace.attribution,
@@ -180,7 +179,9 @@ class Session:
             ],
             "profiles": list(workspace.profiles),
             "standards": [{"name": n, "title_zh": s.title_zh, "title_en": s.title_en} for n, s in standards.items()],
-            "targetLabels": {n: {t.id: getattr(t, label) for t in s.targets} for n, s in standards.items()},
+            "targetLabels": {
+                n: {t.id: {"en": t.label_en, "zh": t.label_zh} for t in s.targets} for n, s in standards.items()
+            },
             "otherTargets": {n: any(t.kind != "travel_time" for t in s.targets) for n, s in standards.items()},
             "kinds": kinds,
             "scenarios": self.store.names(),

@@ -156,7 +156,12 @@ class Workspace:
                 villages, facilities = base.villages, base.facilities
                 self._places[name] = {
                     "village_id": villages["id"].astype(str).to_numpy(),
-                    "village_name": villages["name"].astype(str).to_numpy(),
+                    # a village without a name is shown by its id
+                    "village_name": villages["name"]
+                    .fillna("")
+                    .astype(str)
+                    .where(villages["name"].fillna("").astype(str).str.strip() != "", villages["id"].astype(str))
+                    .to_numpy(),
                     "village_zone": villages["zone"].fillna("").astype(str).to_numpy()
                     if "zone" in villages
                     else np.full(len(villages), "", dtype=object),

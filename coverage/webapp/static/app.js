@@ -82,6 +82,7 @@
   // ------------------------------------------------------------------ the map
 
   var map = L.map('map', {preferCanvas: true, zoomControl: true});
+  window.fcMap = map;
   var canvas = L.canvas({padding: 0.3});
   if (FC.basemap === 'osm') {
     L.tileLayer('https://tile.openstreetmap.org/{z}/{x}/{y}.png', {
@@ -345,8 +346,13 @@
     return box;
   }
 
+  function targetLabel(id) {
+    var labels = (region.targetLabels[view.settings.standard] || {})[id];
+    return labels ? labels[FC.lang] || labels.en : id;
+  }
+
   function targetRow(table, t) {
-    var label = (region.targetLabels[view.settings.standard] || {})[t.target] || t.target;
+    var label = targetLabel(t.target);
     var tr = table.insertRow();
     tr.dataset.target = t.target;
     tr.dataset.status = t.status;
@@ -563,7 +569,7 @@
     });
     data.scenarios[0].targets.forEach(function (t, i) {
       var tr = table.insertRow();
-      tr.insertCell().textContent = (region.targetLabels[view.settings.standard] || {})[t.target] || t.target;
+      tr.insertCell().textContent = targetLabel(t.target);
       data.scenarios.forEach(function (s) {
         var v = s.targets[i];
         var cell = tr.insertCell();
