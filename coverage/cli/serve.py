@@ -215,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
         msg = f"--basemap {basemap!r}: a custom tile URL needs its attribution (--basemap-attribution TEXT)"
         raise InputError(msg)
     token, hosts = _access(args)
-    check_port_free(args.host, args.port)
+    port = check_port_free(args.host, args.port)
     bar = StepBar(3, enabled=show_progress(args))
     try:
         workspace = Workspace(
@@ -249,12 +249,10 @@ def run(args: argparse.Namespace) -> int:
         basemap_attribution=settings["basemap_attribution"],
         allowed_hosts=hosts,
     )
-    print(
-        f"{workspace.region}: what-if siting at {_address(args.host, args.port, token)}  (Ctrl+C to stop)", flush=True
-    )
+    print(f"{workspace.region}: what-if siting at {_address(args.host, port, token)}  (Ctrl+C to stop)", flush=True)
     print(workspace.attribution, flush=True)
     # uvicorn stops on Ctrl+C by itself; a second Ctrl+C while it shuts down ends here too
     with contextlib.suppress(KeyboardInterrupt):
-        serve_forever(app, host=args.host, port=args.port, log_level="warning" if args.verbose < 2 else "info")
+        serve_forever(app, host=args.host, port=port, log_level="warning" if args.verbose < 2 else "info")
     print("stopped", file=sys.stderr)
     return EXIT_OK

@@ -40,10 +40,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(18)
 
 
-def check_port_free(host: str, port: int) -> None:
-    """Refuse a port another program listens on, with the fix (before the region is loaded, which takes a while)."""
-    if port == 0:
-        return
+def check_port_free(host: str, port: int) -> int:
+    """The port to listen on: ``port`` when free (a free one for 0), else an InputError with the fix.
+
+    Checked before the region is loaded, which takes a while.
+    """
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -54,6 +55,7 @@ def check_port_free(host: str, port: int) -> None:
                 f"cannot listen on {host}:{port} ({error.strerror}); give another --port, or stop the program using it"
             )
             raise InputError(msg) from None
+        return int(probe.getsockname()[1])
 
 
 def _config(app: Starlette, host: str, port: int, *, log_level: str) -> uvicorn.Config:

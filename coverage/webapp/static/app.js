@@ -172,24 +172,30 @@
     window.fcMarkers = markers;
   }
 
+  // One canvas line per road piece, created once per profile; an edit restyles only the pieces whose band changed.
+  var shownBands = '';
+  function bandStyle(band) {
+    if (band === '-') { return {color: '#9e9e9e', weight: 1, opacity: 0.6}; }
+    return {color: FC.bandColours[Math.min(Number(band), FC.bandColours.length - 1)], weight: 2.5, opacity: 0.95};
+  }
   function drawRoads() {
-    roadLayers.forEach(function (layer) { map.removeLayer(layer); });
-    roadLayers = [];
     if (!roads) { return; }
     var bands = view.road_bands;
-    var groups = {};
-    for (var i = 0; i < roads.length; i++) {
-      var band = bands.charAt(i);
-      (groups[band] = groups[band] || []).push(roads[i]);
+    if (roadLayers.length !== roads.length) {
+      roadLayers.forEach(function (layer) { map.removeLayer(layer); });
+      roadLayers = roads.map(function (line, i) {
+        var style = bandStyle(bands.charAt(i));
+        style.renderer = canvas;
+        style.interactive = false;
+        return L.polyline(line, style).addTo(map);
+      });
+      shownBands = bands;
+      return;
     }
-    Object.keys(groups).sort().reverse().forEach(function (band) {
-      var beyond = band === '-';
-      var colour = beyond ? '#9e9e9e' : FC.bandColours[Math.min(Number(band), FC.bandColours.length - 1)];
-      var layer = L.polyline(groups[band], {renderer: canvas, color: colour, weight: beyond ? 1 : 2.5,
-                                            opacity: beyond ? 0.6 : 0.95, interactive: false});
-      layer.addTo(map);
-      roadLayers.push(layer);
-    });
+    for (var i = 0; i < bands.length; i++) {
+      if (bands.charCodeAt(i) !== shownBands.charCodeAt(i)) { roadLayers[i].setStyle(bandStyle(bands.charAt(i))); }
+    }
+    shownBands = bands;
   }
 
   function drawVillages() {
@@ -611,15 +617,20 @@
     render();
   }
 
+  // The other targets (counts, ratios, radii) take the full assessment: asked for once the edits pause.
   var pendingOthers = 0;
+  var othersTimer = null;
   function refreshOtherTargets() {
     if (!view.settings.standard || !region.otherTargets[view.settings.standard]) { return; }
     var ticket = ++pendingOthers;
-    api('GET', '/api/targets/others').then(function (data) {
-      if (ticket !== pendingOthers || data.version !== view.version) { return; }
-      otherTargets = data;
-      render();
-    }).catch(function (error) { message(error.message, 'error'); });
+    clearTimeout(othersTimer);
+    othersTimer = setTimeout(function () {
+      api('GET', '/api/targets/others').then(function (data) {
+        if (ticket !== pendingOthers || data.version !== view.version) { return; }
+        otherTargets = data;
+        render();
+      }).catch(function (error) { message(error.message, 'error'); });
+    }, 1200);
   }
 
   api('GET', '/api/region').then(function (data) {
