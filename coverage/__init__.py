@@ -11,7 +11,7 @@ The package is grouped by stage of the data flow; a stage imports only the
 stages before it (see ``coverage/README.md``):
 
 ``io`` → ``network`` → ``analysis`` → ``standards`` → ``siting`` → ``ems`` → ``outputs`` →
-``reports`` → ``batch`` → ``cli``.
+``reports`` → ``batch`` → ``webapp`` → ``cli``.
 
 Names are loaded on first use, so ``import coverage`` (and the command's
 ``--help``) stays quick.
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from coverage.io.osm import facilities_from_osm, places_from_osm, roads_from_osm
     from coverage.io.points import read_points
     from coverage.io.regions import default_region
+    from coverage.network.incremental import IncrementalReach
     from coverage.network.prepared import Network
     from coverage.network.profiles import Profile, list_profiles, load_profile
     from coverage.network.routing import nearest_facility, reach_points, travel_time_table
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
     from coverage.siting.models import SitingResult, coverage_matrix, site
     from coverage.standards.assessment import Assessment, assess
     from coverage.standards.standard import Standard, list_standards, load_standard
+    from coverage.webapp.scenario import Scenario
+    from coverage.webapp.workspace import Workspace
 
 #: Each public name and the module it lives in.
 _API = {
@@ -72,6 +75,7 @@ _API = {
     "nearest_facility": "coverage.network.routing",
     "reach_points": "coverage.network.routing",
     "travel_time_table": "coverage.network.routing",
+    "IncrementalReach": "coverage.network.incremental",
     # analysis
     "analyze": "coverage.analysis.run",
     "Analysis": "coverage.analysis.result",
@@ -111,6 +115,9 @@ _API = {
     "run_batch": "coverage.batch.runner",
     "BatchResult": "coverage.batch.runner",
     "read_regions": "coverage.batch.regions",
+    # the what-if web app's scenarios
+    "Workspace": "coverage.webapp.workspace",
+    "Scenario": "coverage.webapp.scenario",
 }
 
 __all__ = [
@@ -120,6 +127,7 @@ __all__ = [
     "ConfigError",
     "CoverageError",
     "EmsResult",
+    "IncrementalReach",
     "InputError",
     "Network",
     "NetworkUnavailableError",
@@ -127,8 +135,10 @@ __all__ = [
     "Proposal",
     "ReportResult",
     "ServiceTimes",
+    "Scenario",
     "SitingResult",
     "Standard",
+    "Workspace",
     "__version__",
     "allocate",
     "analyze",

@@ -158,8 +158,10 @@ class Session:
 
     def region(self) -> dict[str, Any]:
         workspace = self.scenario.workspace
-        villages = workspace.base(self.scenario.main_key[0]).villages
-        population = villages["population"].to_numpy(dtype=float)
+        profile = self.scenario.main_key[0]
+        villages = workspace.base(profile).villages
+        columns = workspace.columns(profile)
+        population = columns["village_population"]
         kinds = sorted({*workspace.facilities["kind"].astype(str), "ems"})
         standards = workspace.standards()
         return {
@@ -175,7 +177,9 @@ class Session:
                     "lat": round(float(g.y), 6),
                     "population": None if np.isnan(p) else float(p),
                 }
-                for i, n, g, p in zip(villages["id"], villages["name"], villages.geometry, population, strict=True)
+                for i, n, g, p in zip(
+                    columns["village_id"], columns["village_name"], villages.geometry, population, strict=True
+                )
             ],
             "profiles": list(workspace.profiles),
             "standards": [{"name": n, "title_zh": s.title_zh, "title_en": s.title_en} for n, s in standards.items()],
