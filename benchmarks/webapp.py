@@ -118,6 +118,7 @@ def drive(url: str, scenario: Scenario, *, edits: int, seed: int) -> tuple[list[
 
         version = 0
         while version < edits:
+            page.evaluate("() => { window.fcMap.closePopup(); }")
             new = [s for s in scenario.stations.values() if s.origin == "new"]
             action = rng.choice(["add", "add", "move", "remove"]) if new else "add"
             if action == "add":
@@ -140,8 +141,11 @@ def drive(url: str, scenario: Scenario, *, edits: int, seed: int) -> tuple[list[
                     page.mouse.move(x, y, steps=4)
                     page.mouse.up()
                 else:
-                    marker.click()
-                    page.locator(".leaflet-popup .fc-remove").click()
+                    try:
+                        marker.click(timeout=5_000)
+                        page.locator(".leaflet-popup .fc-remove").click(timeout=5_000)
+                    except PlaywrightTimeout:
+                        continue
             # the answer, or a click that did not edit (a village's popup, a place refused): then try another
             try:
                 page.wait_for_function(

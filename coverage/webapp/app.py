@@ -143,8 +143,31 @@ class Session:
         self.basemap_attribution = basemap_attribution
         self.suggestions: list[dict[str, Any]] = []
         self.lock = threading.RLock()
+        # one full assessment at a time, its answer kept for the version it judged
+        self._others_lock = threading.Lock()
+        self._others: tuple[int, dict[str, Any]] | None = None
         self._roads: dict[str, bytes] = {}
         self._pages: dict[str, str] = {}
+
+    def other_targets(self) -> dict[str, Any]:
+        """The targets that are not travel-time targets, judged by the full assessment on the current stations.
+
+        Requests arriving while one is judged wait for it, then reuse its answer when
+        nothing changed meanwhile: a burst of edits never piles assessments up.
+        """
+        with self._others_lock:
+            with self.scenario.lock:
+                version = self.scenario.version
+                if self._others is not None and self._others[0] == version:
+                    return self._others[1]
+                frozen = self.scenario.snapshot()
+            # judged on a copy: edits go on meanwhile, and the page keeps the answer of its version only
+            assessment = scenario_assessment(frozen, only_other_targets=True)
+            targets = [] if assessment is None else assessment.as_dict()["targets"]
+            keep = ("target", "kind", "status", "measured", "required", "unit", "shortfall", "detail")
+            answer = {"version": version, "targets": [{k: t[k] for k in keep} for t in targets]}
+            self._others = (version, answer)
+            return answer
 
     def page(self, language: str) -> str:
         if language not in self._pages:
@@ -381,17 +404,7 @@ def create_app(
         return JSON(await run_in_threadpool(timed(work)))
 
     async def others(request: Request) -> Response:
-        def work() -> dict[str, Any]:
-            with scenario.lock:
-                version = scenario.version
-                frozen = scenario.snapshot()
-            # judged on a copy: edits go on meanwhile, and the page keeps the answer of its version only
-            assessment = scenario_assessment(frozen, only_other_targets=True)
-            targets = [] if assessment is None else assessment.as_dict()["targets"]
-            keep = ("target", "kind", "status", "measured", "required", "unit", "shortfall", "detail")
-            return {"version": version, "targets": [{k: t[k] for k in keep} for t in targets]}
-
-        return JSON(await run_in_threadpool(work))
+        return JSON(await run_in_threadpool(session.other_targets))
 
     async def suggest(request: Request) -> Response:
         data = await _object(request)

@@ -231,8 +231,11 @@ class ScenarioStore:
 # --------------------------------------------------------------------------- exact analyses
 
 
-def scenario_analysis(scenario: Scenario, key: Key) -> Analysis:
-    """The analysis of one key for the scenario's stations, times from one fresh unbounded multi-source search."""
+def scenario_analysis(scenario: Scenario, key: Key, *, with_isochrones: bool = False) -> Analysis:
+    """The analysis of one key for the scenario's stations, times from one fresh unbounded multi-source search.
+
+    Its isochrones are the region's as analysed, unless ``with_isochrones`` (for maps: they take a while).
+    """
     profile, direction, _ = key
     base = scenario.workspace.base(profile)
     facilities = scenario.stations_for(key)
@@ -262,8 +265,10 @@ def scenario_analysis(scenario: Scenario, key: Key) -> Analysis:
     if base.cells is not None and "cells" in base.attachments:
         cell_s, cell_i = reach_points(network, reach, base.attachments["cells"])
         cells = _times(base.cells, cell_s, cell_i, facilities, minutes)
-    iso = isochrones(network, reach, minutes=minutes).to_crs(4326)
-    iso["population"] = np.nan
+    iso = base.isochrones
+    if with_isochrones:
+        iso = isochrones(network, reach, minutes=minutes).to_crs(4326)
+        iso["population"] = np.nan
     facilities = facilities.assign(
         snap_distance_m=attachment.snap_distance_m,
         off_network=attachment.off_network,
@@ -366,7 +371,7 @@ def stations_csv(scenario: Scenario) -> bytes:
 
 def scenario_gpkg(scenario: Scenario) -> bytes:
     """A GeoPackage with layers ``stations``, ``villages`` (times and status), ``uncovered_villages``, ``isochrones``."""
-    analysis = scenario_analysis(scenario, scenario.main_key)
+    analysis = scenario_analysis(scenario, scenario.main_key, with_isochrones=True)
     stations = pd.DataFrame([s.as_dict() for s in scenario.stations.values()])
     stations["status"] = np.where(stations["open"], "open", "closed")
     layers = {
@@ -402,7 +407,8 @@ def report_html(scenario: Scenario, *, language: str = "en") -> str:
 
     circle = float(scenario.settings.minutes)
     analyses = scenario_analyses(scenario)
-    analysis = analyses[scenario.main_key]
+    analysis = scenario_analysis(scenario, scenario.main_key, with_isochrones=True)
+    analyses[scenario.main_key] = analysis
     assessment = scenario_assessment(scenario, analyses=analyses)
     targets = targets_table([assessment] if assessment is not None else [])
     now = Scenario(scenario.workspace, name="now", **_settings_of(scenario))
