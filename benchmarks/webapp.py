@@ -76,7 +76,7 @@ def from_scratch(scenario: Scenario) -> None:
         attached = attach_points(
             base.network,
             stations,
-            access_speed_kph=base.profile.access_speed_kph,
+            access_speed_kph=base.profile.facility_access_speed_kph,
             tolerance_m=base.profile.snap_tolerance_m,
         )
         reach = nearest_facility(base.network, attached, direction=direction)  # type: ignore[arg-type]

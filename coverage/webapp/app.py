@@ -164,7 +164,19 @@ class Session:
             # judged on a copy: edits go on meanwhile, and the page keeps the answer of its version only
             assessment = scenario_assessment(frozen, only_other_targets=True)
             targets = [] if assessment is None else assessment.as_dict()["targets"]
-            keep = ("target", "kind", "status", "measured", "required", "unit", "shortfall", "detail")
+            keep = (
+                "target",
+                "kind",
+                "status",
+                "measured",
+                "required",
+                "unit",
+                "shortfall",
+                "detail",
+                "detail_zh",
+                "assumption",
+                "assumption_zh",
+            )
             answer = {"version": version, "targets": [{k: t[k] for k in keep} for t in targets]}
             self._others = (version, answer)
             return answer

@@ -255,7 +255,7 @@ def scenario_analysis(scenario: Scenario, key: Key, *, with_isochrones: bool = F
     attachment = attach_points(
         network,
         facilities,
-        access_speed_kph=profile_settings.access_speed_kph,
+        access_speed_kph=profile_settings.facility_access_speed_kph,
         tolerance_m=profile_settings.snap_tolerance_m,
     )
     reach = nearest_facility(network, attachment, direction=direction)  # type: ignore[arg-type]

@@ -41,7 +41,10 @@ from coverage.analysis.result import Analysis
 from coverage.network.incremental import IncrementalReach
 from coverage.network.routing import DIRECTIONS
 from coverage.network.snapping import Attachment, attach_points
-from coverage.webapp.verdicts import Demand, Verdict, travel_time_verdict
+from coverage.standards.assessment import _missing_data  # the assessment's rule: no population, no zones
+from coverage.standards.checks import CheckResult
+from coverage.standards.standard import Target
+from coverage.webapp.verdicts import Demand, travel_time_verdict, verdict_dict
 from coverage.webapp.workspace import Key, Workspace
 
 logger = logging.getLogger(__name__)
@@ -176,6 +179,7 @@ class Scenario:
         self._engines: dict[Key, _Engine] = {}
         self._selected: dict[Key, tuple[dict[str, Station], list[Station]]] = {}
         self._masks: dict[Any, np.ndarray] = {}
+        self._missing: dict[tuple[str, str], CheckResult | None] = {}
         #: Counts the edits and setting changes, so a page knows which answer is the latest.
         self.version = 0
         self._sync()
@@ -195,6 +199,7 @@ class Scenario:
         self._counter = itertools.count(following)
         copy._counter = itertools.count(following)
         copy._masks = {}
+        copy._missing = {}
         return copy
 
     # ------------------------------------------------------------------ keys and stations
@@ -482,7 +487,7 @@ class Scenario:
             attached = attach_points(
                 base.network,
                 points,
-                access_speed_kph=profile.access_speed_kph,
+                access_speed_kph=profile.facility_access_speed_kph,
                 tolerance_m=profile.snap_tolerance_m,
                 ids=np.array(fresh),
             )
@@ -509,57 +514,60 @@ class Scenario:
 
     # ------------------------------------------------------------------ figures
 
-    def verdicts(self) -> list[Verdict]:
-        """Every travel-time target of the standard, judged on the current stations."""
+    def verdicts(self) -> list[CheckResult]:
+        """Every travel-time target of the standard, judged on the current stations (as ``assess`` judges them)."""
         standard_name = self.settings.standard
         if not standard_name:
             return []
         standard = self.workspace.standard(standard_name)
         classes = self.workspace.place_classes(standard_name)
+        region = self.workspace.base("car")
+        base = dataclasses.replace(region, facilities=self.open_frame())
+
+        def missing_data(target: Target) -> CheckResult | None:
+            # population and zones do not change with the stations: judged once per target
+            key = (standard_name, target.id)
+            if key not in self._missing:
+                self._missing[key] = _missing_data(target, region, classes.polygons)
+            return self._missing[key]
+
         verdicts = []
         for target in standard.targets:
             if target.kind != "travel_time" or target.minutes is None:
                 continue
             key = (str(target.profile), str(target.direction), tuple(target.facility_kinds))
-            if target.facility_kinds and not self.selected(key):
-                kinds = ", ".join(target.facility_kinds)
-                present = ", ".join(sorted({s.kind for s in self.stations.values() if s.open}))
-                verdicts.append(
-                    Verdict(
-                        target.id,
-                        "travel_time",
-                        "cannot_evaluate",
-                        None,
-                        None,
-                        "",
-                        {},
-                        f"the facility data has no facilities of kind {kinds} (kinds present: {present}); "
-                        "give a facility file whose kind column names them",
-                    )
-                )
-                continue
-            places, villages, cells = self._demand(key, classes.villages, classes.cells)
+            places, villages = self._demand(key, classes.villages, classes.cells)
             verdicts.append(
                 travel_time_verdict(
                     target,
+                    base=base,
+                    analysis=self._analysis_of(key),
+                    classes=classes.polygons,
                     places=places,
                     villages=villages,
                     household_size=standard.household_size,
-                    cells=cells,
                     masks=self._masks,
+                    missing_data=missing_data,
                 )
             )
         return verdicts
 
-    def _demand(
-        self, key: Key, village_class: np.ndarray, cell_class: np.ndarray | None
-    ) -> tuple[Demand, Demand, bool]:
+    def _analysis_of(self, key: Key) -> Analysis:
+        """The region analysed for a key, with the stations counting for it (and their snapping) as facilities."""
+        engine = self.engine(key)
+        frame = self.stations_for(key)
+        attachments = [engine.station(i) for i in frame["id"]]
+        frame["snap_distance_m"] = [float(a.snap_distance_m[0]) for a in attachments]
+        frame["off_network"] = [bool(a.off_network[0]) for a in attachments]
+        return dataclasses.replace(self.workspace.base(key[0]), direction=key[1], facilities=frame)
+
+    def _demand(self, key: Key, village_class: np.ndarray, cell_class: np.ndarray | None) -> tuple[Demand, Demand]:
         engine = self.engine(key)
         base = self.workspace.base(key[0])
-        village_frame = base.villages
+        table = self.workspace.village_table()
         households = (
-            village_frame["households"].to_numpy(dtype=float)
-            if "households" in village_frame and village_frame["households"].notna().all()
+            table["households"].to_numpy(dtype=float)
+            if "households" in table and table["households"].notna().all()
             else None
         )
         villages = Demand(
@@ -567,15 +575,16 @@ class Scenario:
             population=self.workspace.columns(key[0])["village_population"],
             zone_class=village_class,
             households=households,
+            frame=table,
         )
         if cell_class is None or "cells" not in engine.point_sets or base.cells is None:
-            return villages, villages, False
+            return villages, villages
         cells = Demand(
             seconds=engine.point_seconds("cells"),
             population=self.workspace.cell_population(),
             zone_class=cell_class,
         )
-        return cells, villages, True
+        return cells, villages
 
     def view(self) -> dict[str, Any]:
         """Everything the page redraws after an edit (JSON-ready)."""
@@ -642,7 +651,7 @@ class Scenario:
                 "uncovered_total": len(outside),
                 "road_bands": self.road_bands(),
                 "band_minutes": self.thresholds(),
-                "targets": [v.as_dict() for v in self.verdicts()],
+                "targets": [verdict_dict(v) for v in self.verdicts()],
             }
 
     def road_bands(self) -> str:

@@ -1,25 +1,42 @@
-"""A plan's travel-time targets judged from arrays of times, fast enough to redraw at every click.
+"""A plan's travel-time targets judged at every click, with the assessment's own rules and check.
 
-:func:`travel_time_verdict` gives the figures :func:`coverage.standards.assessment.assess`
-gives for a ``travel_time`` target (status, measured share, required share, shortfall,
-the sentence saying how it was measured) from the times of the demand points, their
-population and their zone class, with numpy sums instead of the assessment's tables
-(which also list the worst places and every admin unit: the report export has those).
-The same rules: the share counts every populated raster cell (villages without a
-raster, or when the target counts villages); a place is within when
-``minutes + delay <= threshold``, compared without rounding; the target passes when
-the share is at least the required share.
+:func:`coverage.standards.assessment.assess` judges a ``travel_time`` target on tables
+of every populated raster cell: seconds of pandas work, too slow for a click. The
+share only depends on which places are within the threshold, so here the places in
+the target's zones are summed into two rows (within, outside) and given to the
+library's own :func:`~coverage.standards.checks.check_travel_time`; the villages (a
+few hundred rows) go to it as they are. The rules around the check are the
+assessment's too, called from it: the kinds of facilities missing, no population or
+no zone classes (cannot evaluate), zones absent from the region (not applicable),
+facilities far from a mapped road (named), hospitals standing in for EMS stations
+(assumed, never met). What the page leaves out are the tables per admin unit and
+the worst places: the report export has them.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 
-from coverage.standards.checks import CANNOT, FAIL, PASS
+from coverage._i18n import zone_class_name
+from coverage.analysis.result import Analysis
+from coverage.standards.assessment import (  # the assessment's rules, so that the page says what a report says
+    _assumed,
+    _far_from_roads,
+    _missing_data,
+    _missing_kinds,
+)
+from coverage.standards.checks import NOT_APPLICABLE, CheckResult, check_travel_time
 from coverage.standards.standard import ALL_ZONES, Target
+
+#: Minutes given to the summed row of the places within the threshold (any delay keeps it within).
+_WITHIN_MINUTES = -1e12
 
 
 @dataclass(frozen=True)
@@ -31,44 +48,21 @@ class Demand:
     seconds : numpy.ndarray
         float64 seconds to (or from) the nearest facility that counts; ``inf`` unreached.
     population : numpy.ndarray
-        float64 people (NaN: unknown, counts 0).
+        float64 people (NaN: unknown).
     zone_class : numpy.ndarray
         ``central`` / ``urban`` / ``rural`` per point.
     households : numpy.ndarray or None
         Households per point when the demand file states them all.
+    frame : pandas.DataFrame or None
+        The points as a table (villages: ``id``, ``name``, ``population``...), given
+        to the check as they are; None for raster cells, which are summed.
     """
 
     seconds: np.ndarray
     population: np.ndarray
     zone_class: np.ndarray
     households: np.ndarray | None = None
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One target's outcome, JSON-ready through :meth:`as_dict`."""
-
-    target: str
-    kind: str
-    status: str
-    measured: float | None
-    required: float | None
-    unit: str
-    shortfall: dict[str, float]
-    detail: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """The verdict as plain JSON values."""
-        return {
-            "target": self.target,
-            "kind": self.kind,
-            "status": self.status,
-            "measured": self.measured,
-            "required": self.required,
-            "unit": self.unit,
-            "shortfall": self.shortfall,
-            "detail": self.detail,
-        }
+    frame: pd.DataFrame | None = None
 
 
 def _in_zones(zone_class: np.ndarray, zones: tuple[str, ...], masks: dict[Any, np.ndarray] | None) -> np.ndarray:
@@ -82,86 +76,126 @@ def _in_zones(zone_class: np.ndarray, zones: tuple[str, ...], masks: dict[Any, n
     return mask
 
 
-def _share(
-    demand: Demand, mask: np.ndarray, target: Target, basis: str, household_size: float
-) -> tuple[float, float, np.ndarray, str]:
-    """Covered and total weight of the places in ``mask`` (as check_travel_time counts them)."""
-    seconds = demand.seconds[mask]
-    # minutes as the analysis has them (seconds / 60); inf + delay <= T is False: unreached places are outside
-    within = (seconds / 60.0 + target.delay_minutes) <= float(target.minutes or 0)
-    population = np.nan_to_num(demand.population[mask], nan=0.0)
-    if basis == "population":
-        weight, basis_text = population, "population"
-    elif basis == "households":
-        if demand.households is not None:
-            weight, how = demand.households[mask].astype(float), "households column of the demand file"
-        else:
-            weight, how = population / household_size, f"population / {household_size:g} persons per household"
-        basis_text = f"households ({how})"
-    else:
-        weight, basis_text = np.ones(int(mask.sum())), "villages (each counts once)"
-    total = float(weight.sum())
-    covered = float(weight[within].sum())
-    return covered, total, within, basis_text
+def _table(demand: Demand, mask: np.ndarray, target: Target) -> pd.DataFrame:
+    """The places in the zones as check_travel_time reads them: as they are, or summed into within / outside."""
+    minutes = np.where(np.isfinite(demand.seconds[mask]), demand.seconds[mask] / 60.0, np.nan)
+    if demand.frame is not None:
+        frame = demand.frame[mask].copy()
+        frame["minutes"] = minutes
+        frame["zone_class"] = demand.zone_class[mask]
+        return frame
+    within = (minutes + target.delay_minutes) <= float(target.minutes or 0)
+    people = demand.population[mask]
+    rows = {
+        "minutes": [_WITHIN_MINUTES, np.nan],
+        "population": [float(np.nansum(people[within])), float(np.nansum(people[~within]))],
+    }
+    if demand.households is not None:
+        households = demand.households[mask]
+        rows["households"] = [float(households[within].sum()), float(households[~within].sum())]
+    return pd.DataFrame(rows)
+
+
+def _check(target: Target, table: pd.DataFrame, basis: str, household_size: float) -> CheckResult:
+    return check_travel_time(
+        table,
+        target=target.id,
+        minutes=float(target.minutes or 0),
+        required_share=target.required_share,
+        basis=basis,
+        delay_minutes=target.delay_minutes,
+        household_size=household_size,
+        zone_column="zone_class",
+    )
 
 
 def travel_time_verdict(
     target: Target,
     *,
+    base: Analysis,
+    analysis: Analysis,
+    classes: gpd.GeoDataFrame | None,
     places: Demand,
     villages: Demand,
     household_size: float,
-    cells: bool,
     masks: dict[Any, np.ndarray] | None = None,
-) -> Verdict:
-    """A ``travel_time`` target's verdict, as :func:`~coverage.standards.assessment.assess` would give it.
+    missing_data: Callable[[Target], CheckResult | None] | None = None,
+) -> CheckResult:
+    """A ``travel_time`` target's verdict, as :func:`~coverage.standards.assessment.assess` gives it.
 
     Parameters
     ----------
     target : Target
+    base : Analysis
+        The region with every open station as its facilities (for the kinds present).
+    analysis : Analysis
+        The target's analysis: its profile, and the stations counting for it as
+        facilities (with their snapping columns).
+    classes : GeoDataFrame or None
+        The zone classes.
     places : Demand
-        The demand the share counts: raster cells, or the villages when there is no raster.
+        What the share counts: the raster cells, or the villages without a raster.
     villages : Demand
-        The villages (counted when the target's basis is villages, and named in the shortfall).
+        The villages (counted when the target counts villages, and in the shortfall).
     household_size : float
         The standard's persons per household.
-    cells : bool
-        Whether ``places`` are raster cells.
     masks : dict, optional
-        A cache of the zone masks, kept by the caller from one call to the next
-        (the zone class arrays must stay the same objects).
+        A cache of the zone masks, kept by the caller from one call to the next.
+    missing_data : callable, optional
+        The assessment's check for missing population or zones (by target), cached by
+        the caller: it does not depend on the stations.
     """
-    threshold = float(target.minutes or 0)
-    required = float(target.required_share)
-
-    def cannot(detail: str) -> Verdict:
-        return Verdict(target.id, "travel_time", CANNOT, None, required, "share", {}, detail)
-
+    kinds = tuple(target.facility_kinds)
+    facilities = base.facilities
+    chosen = facilities[facilities["kind"].isin(kinds)] if kinds else facilities
+    stand_in = kinds == ("ems",) and chosen.empty and bool((facilities["kind"] == "hospital").any())
+    if kinds and chosen.empty and not stand_in:
+        return _missing_kinds(target, base, kinds)
+    missing = missing_data(target) if missing_data is not None else _missing_data(target, base, classes)
+    if missing is not None:
+        return missing
     in_places = _in_zones(places.zone_class, target.zones, masks)
     if not in_places.any():
-        return cannot(
-            f"no populated place lies in the zones {', '.join(target.zones)} (zone classes from the population "
-            "raster by the standard's density thresholds, or no raster given)"
+        names = ", ".join(target.zones)
+        return CheckResult(
+            target.id,
+            "travel_time",
+            NOT_APPLICABLE,
+            None,
+            target.required_share,
+            "share",
+            detail=f"no populated place lies in the {names} zones, so this target does not apply",
+            detail_zh=f"{'、'.join(zone_class_name(z, 'zh') for z in target.zones)}内没有居民点，该目标不适用",
         )
     in_villages = _in_zones(villages.zone_class, target.zones, masks)
+    named = _check(target, _table(villages, in_villages, target), "population", household_size)
+    villages_outside = {"villages_outside": named.shortfall.get("places_outside", 0.0)}
     if target.basis == "villages":
-        demand, mask = villages, in_villages
+        result = _check(target, _table(villages, in_villages, target), "villages", household_size)
     else:
-        demand, mask = places, in_places
-    if not mask.any():
-        return cannot("no places in the target's zones")
-    covered, total, within, basis_text = _share(demand, mask, target, target.basis, household_size)
-    if total <= 0:
-        return cannot(f"the places hold no {target.basis}")
-    share = covered / total
-    status = PASS if share >= required - 1e-12 else FAIL
-    shortfall: dict[str, float] = {target.basis: max(0.0, required * total - covered)}
-    if target.basis != "population":
-        people = np.nan_to_num(demand.population[mask], nan=0.0)
-        shortfall["people_outside"] = float(people[~within].sum())
-    # counted as the assessment counts them: villages in the zones, when they hold people
-    _, people_total, villages_within, _ = _share(villages, in_villages, target, "population", household_size)
-    shortfall["villages_outside"] = float((~villages_within).sum()) if people_total > 0 else 0.0
-    delay = f" plus {target.delay_minutes:g} min delay" if target.delay_minutes else ""
-    detail = f"{share:.1%} of the {basis_text} is within {threshold:g} min{delay}; the target is {required:.0%}"
-    return Verdict(target.id, "travel_time", status, share, required, "share", shortfall, detail)
+        result = _check(target, _table(places, in_places, target), target.basis, household_size)
+    shortfall = {k: v for k, v in result.shortfall.items() if k != "places_outside"} | villages_outside
+    far_en, far_zh = _far_from_roads(analysis, analysis.facilities, float(target.minutes or 0))
+    if far_en:
+        result = dataclasses.replace(
+            result, detail=f"{result.detail}. {far_en}", detail_zh=f"{result.detail_zh}。{far_zh}"
+        )
+    result = dataclasses.replace(result, shortfall=shortfall, by_zone=pd.DataFrame(), worst=pd.DataFrame())
+    return _assumed(result) if stand_in else result
+
+
+def verdict_dict(result: CheckResult) -> dict[str, Any]:
+    """The figures of a verdict the page shows, as plain JSON values."""
+    return {
+        "target": result.target,
+        "kind": result.kind,
+        "status": result.status,
+        "measured": result.measured,
+        "required": result.required,
+        "unit": result.unit,
+        "shortfall": result.shortfall,
+        "detail": result.detail,
+        "detail_zh": result.detail_zh,
+        "assumption": result.assumption,
+        "assumption_zh": result.assumption_zh,
+    }

@@ -21,6 +21,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import Transformer
 
@@ -112,6 +113,7 @@ class Workspace:
         self._lock = threading.RLock()
         self._profile_names = tuple(list_profiles())
         self._places: dict[str, dict[str, np.ndarray]] = {}
+        self._tables: dict[str, pd.DataFrame] = {}
         first = self.base("car")
         self.region = name or first.region
         self.attribution = first.attribution
@@ -171,6 +173,15 @@ class Workspace:
                     "facility_lat": facilities.geometry.y.to_numpy(),
                 }
             return self._places[name]
+
+    def village_table(self) -> pd.DataFrame:
+        """The villages as the checks read them (``id``, ``name``, ``population``, ``zone``...), without geometry."""
+        with self._lock:
+            if "village_table" not in self._tables:
+                villages = self.base("car").villages
+                columns = [c for c in ("id", "name", "population", "zone", "households") if c in villages]
+                self._tables["village_table"] = pd.DataFrame(villages[columns]).reset_index(drop=True)
+            return self._tables["village_table"]
 
     def cell_population(self) -> np.ndarray:
         """People in each populated raster cell (the same cells for every profile; none without a raster), read once."""

@@ -67,3 +67,5 @@ def assert_same_figures(view: dict[str, Any], reference: dict[str, Any]) -> None
         for key, value in result.shortfall.items():
             assert got["shortfall"][key] == pytest.approx(value, rel=1e-9, abs=1e-6), (target_id, key)
         assert got["detail"] == result.detail, target_id
+        assert got["detail_zh"] == result.detail_zh, target_id
+        assert got["assumption"] == result.assumption, target_id

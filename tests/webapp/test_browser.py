@@ -277,7 +277,7 @@ def test_the_page_speaks_chinese_and_shows_names_as_text(browser, served, mwali_
         assert "选址推演" in page.locator("h1").inner_text()
         assert "覆盖情况" in page.locator("#content").inner_text()
         statuses = {page.locator("#targets tr[data-target] td:first-child").nth(i).inner_text() for i in range(5)}
-        assert statuses <= {"达标", "未达标", "无法评估"}
+        assert statuses <= {"达标", "未达标", "无法评估", "基于假设", "不适用"}
         page.locator(".leaflet-marker-icon.fc-new").click()
         assert HOSTILE in page.locator(".leaflet-popup-content").inner_text()
         assert page.locator("img[src='x']").count() == 0

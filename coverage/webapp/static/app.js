@@ -363,7 +363,9 @@
     tr.dataset.target = t.target;
     tr.dataset.status = t.status;
     if (t.measured !== null && t.measured !== undefined) { tr.dataset.measured = String(t.measured); }
-    tr.title = t.detail || '';
+    var detail = FC.lang === 'zh' && t.detail_zh ? t.detail_zh : t.detail;
+    var assumption = FC.lang === 'zh' && t.assumption_zh ? t.assumption_zh : t.assumption;
+    tr.title = (assumption ? assumption + (FC.lang === 'zh' ? '；' : '; ') : '') + (detail || '');
     var status = tr.insertCell();
     status.textContent = W[t.status] || t.status;
     status.className = t.status;
