@@ -121,9 +121,6 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
         metavar="TEXT",
         help="access token the page must present (default: a random one for a non-loopback --host)",
     )
-    server.add_argument(
-        "--lang", choices=["en", "zh"], help="language of the page (default: en, or the configuration's)"
-    )
     add_basemap_option(server)
     server.add_argument("--basemap-attribution", metavar="TEXT", help="credit line of a tile URL given as --basemap")
     server.add_argument(
@@ -152,7 +149,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             "standards": list(config.standards),
             "zone_classes": config.zone_classes,
             "zone_class_column": config.zone_class_column,
-            "language": args.lang or config.language,
+            # --lang (every command has it) sets the page's language; left at its default, the configuration's
+            "language": config.language if getattr(args, "lang", "en") == "en" else args.lang,
             "basemap": config.basemap if args.basemap == "osm" else args.basemap,
             "basemap_attribution": args.basemap_attribution or config.basemap_attribution,
             "scenarios": Path(args.scenarios) if args.scenarios else config.path.parent / "scenarios",
@@ -168,7 +166,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "standards": list(args.standard or []),
         "zone_classes": args.zone_classes,
         "zone_class_column": args.zone_class_column,
-        "language": args.lang or "en",
+        "language": getattr(args, "lang", "en"),
         "basemap": args.basemap,
         "basemap_attribution": args.basemap_attribution,
         "scenarios": Path(args.scenarios or "scenarios"),
