@@ -201,7 +201,7 @@ def test_a_click_outside_the_region_is_refused_with_its_reason(browser, served, 
     url, scenario = served
     opened = Page(browser, url)
     try:
-        opened.page.evaluate("window.fcMap.setZoom(9)")
+        opened.page.evaluate("() => { window.fcMap.setZoom(9); }")
         opened.page.wait_for_timeout(300)
         west, south, _, _ = (float(v) for v in shapely.bounds(mwali_workspace.outline))
         opened.click_at(west - 0.15, south - 0.05)
