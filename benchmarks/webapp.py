@@ -87,6 +87,7 @@ def from_scratch(scenario: Scenario) -> None:
 
 def drive(url: str, scenario: Scenario, *, edits: int, seed: int) -> tuple[list[dict], list[dict[str, Station]]]:
     """Edit the scenario through the page; the page's timings and the station sets after each edit."""
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
@@ -143,8 +144,9 @@ def drive(url: str, scenario: Scenario, *, edits: int, seed: int) -> tuple[list[
                 else:
                     try:
                         marker.click(timeout=5_000)
-                        page.locator(".leaflet-popup .fc-remove").click(timeout=5_000)
-                    except PlaywrightTimeout:
+                        # the popup being opened (one closing may still fade out)
+                        page.locator(".leaflet-popup .fc-remove", has_text="Remove").last.click(timeout=5_000)
+                    except PlaywrightError:
                         continue
             # the answer, or a click that did not edit (a village's popup, a place refused): then try another
             try:

@@ -180,6 +180,8 @@ class Scenario:
         self._selected: dict[Key, tuple[dict[str, Station], list[Station]]] = {}
         self._masks: dict[Any, np.ndarray] = {}
         self._missing: dict[tuple[str, str], CheckResult | None] = {}
+        self._memo: dict[Any, CheckResult] = {}
+        self._frame: tuple[dict[str, Station], gpd.GeoDataFrame] | None = None
         #: Counts the edits and setting changes, so a page knows which answer is the latest.
         self.version = 0
         self._sync()
@@ -200,6 +202,8 @@ class Scenario:
         copy._counter = itertools.count(following)
         copy._masks = {}
         copy._missing = {}
+        copy._memo = {}
+        copy._frame = None
         return copy
 
     # ------------------------------------------------------------------ keys and stations
@@ -234,6 +238,13 @@ class Scenario:
 
     def open_frame(self) -> gpd.GeoDataFrame:
         """The open stations as a facility table (``id``, ``name``, ``kind``, the region's other columns), WGS84."""
+        if self._frame is not None and self._frame[0] is self.stations:
+            return self._frame[1].copy()
+        frame = self._open_frame()
+        self._frame = (self.stations, frame)
+        return frame.copy()
+
+    def _open_frame(self) -> gpd.GeoDataFrame:
         rows = [s for s in self.stations.values() if s.open]
         frame = gpd.GeoDataFrame(
             {"id": [s.id for s in rows], "name": [s.name for s in rows], "kind": [s.kind for s in rows]},
@@ -548,6 +559,7 @@ class Scenario:
                     household_size=standard.household_size,
                     masks=self._masks,
                     missing_data=missing_data,
+                    memo=self._memo,
                 )
             )
         return verdicts

@@ -76,29 +76,53 @@ def _in_zones(zone_class: np.ndarray, zones: tuple[str, ...], masks: dict[Any, n
     return mask
 
 
-def _table(demand: Demand, mask: np.ndarray, target: Target) -> pd.DataFrame:
-    """The places in the zones as check_travel_time reads them: as they are, or summed into within / outside."""
+def _table(demand: Demand, mask: np.ndarray, target: Target) -> tuple[Callable[[], pd.DataFrame], tuple[Any, ...]]:
+    """The places in the zones as check_travel_time reads them (as they are, or summed into within / outside).
+
+    Returns the table's maker and what its verdict depends on (the places within, their people), so
+    that an unchanged target is not checked again.
+    """
     minutes = np.where(np.isfinite(demand.seconds[mask]), demand.seconds[mask] / 60.0, np.nan)
-    if demand.frame is not None:
-        frame = demand.frame[mask].copy()
-        frame["minutes"] = minutes
-        frame["zone_class"] = demand.zone_class[mask]
-        return frame
     within = (minutes + target.delay_minutes) <= float(target.minutes or 0)
+    if demand.frame is not None:
+        frame = demand.frame
+
+        def rows() -> pd.DataFrame:
+            table = frame[mask].copy()
+            table["minutes"] = minutes
+            table["zone_class"] = demand.zone_class[mask]
+            return table
+
+        return rows, ("rows", id(frame), mask.tobytes(), within.tobytes())
     people = demand.population[mask]
-    rows = {
+    summed = {
         "minutes": [_WITHIN_MINUTES, np.nan],
         "population": [float(np.nansum(people[within])), float(np.nansum(people[~within]))],
     }
     if demand.households is not None:
         households = demand.households[mask]
-        rows["households"] = [float(households[within].sum()), float(households[~within].sum())]
-    return pd.DataFrame(rows)
+        summed["households"] = [float(households[within].sum()), float(households[~within].sum())]
+    key = ("summed", *(tuple(v) for v in summed.values()))
+    return lambda: pd.DataFrame(summed), key
 
 
-def _check(target: Target, table: pd.DataFrame, basis: str, household_size: float) -> CheckResult:
-    return check_travel_time(
-        table,
+#: Most verdicts kept for reuse by :func:`travel_time_verdict` (a memo the caller keeps).
+MEMO_SIZE = 512
+
+
+def _check(
+    target: Target,
+    table: tuple[Callable[[], pd.DataFrame], tuple[Any, ...]],
+    basis: str,
+    household_size: float,
+    memo: dict[Any, CheckResult] | None,
+) -> CheckResult:
+    make, depends = table
+    key = (target, basis, household_size, depends)
+    if memo is not None and key in memo:
+        return memo[key]
+    result = check_travel_time(
+        make(),
         target=target.id,
         minutes=float(target.minutes or 0),
         required_share=target.required_share,
@@ -107,6 +131,11 @@ def _check(target: Target, table: pd.DataFrame, basis: str, household_size: floa
         household_size=household_size,
         zone_column="zone_class",
     )
+    if memo is not None:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[key] = result
+    return result
 
 
 def travel_time_verdict(
@@ -120,6 +149,7 @@ def travel_time_verdict(
     household_size: float,
     masks: dict[Any, np.ndarray] | None = None,
     missing_data: Callable[[Target], CheckResult | None] | None = None,
+    memo: dict[Any, CheckResult] | None = None,
 ) -> CheckResult:
     """A ``travel_time`` target's verdict, as :func:`~coverage.standards.assessment.assess` gives it.
 
@@ -144,6 +174,9 @@ def travel_time_verdict(
     missing_data : callable, optional
         The assessment's check for missing population or zones (by target), cached by
         the caller: it does not depend on the stations.
+    memo : dict, optional
+        Checks already made, kept by the caller: a target whose places within are
+        the same as at the last click is not checked again.
     """
     kinds = tuple(target.facility_kinds)
     facilities = base.facilities
@@ -168,12 +201,13 @@ def travel_time_verdict(
             detail_zh=f"{'、'.join(zone_class_name(z, 'zh') for z in target.zones)}内没有居民点，该目标不适用",
         )
     in_villages = _in_zones(villages.zone_class, target.zones, masks)
-    named = _check(target, _table(villages, in_villages, target), "population", household_size)
+    village_table = _table(villages, in_villages, target)
+    named = _check(target, village_table, "population", household_size, memo)
     villages_outside = {"villages_outside": named.shortfall.get("places_outside", 0.0)}
     if target.basis == "villages":
-        result = _check(target, _table(villages, in_villages, target), "villages", household_size)
+        result = _check(target, village_table, "villages", household_size, memo)
     else:
-        result = _check(target, _table(places, in_places, target), target.basis, household_size)
+        result = _check(target, _table(places, in_places, target), target.basis, household_size, memo)
     shortfall = {k: v for k, v in result.shortfall.items() if k != "places_outside"} | villages_outside
     far_en, far_zh = _far_from_roads(analysis, analysis.facilities, float(target.minutes or 0))
     if far_en:
