@@ -168,7 +168,8 @@ def test_add_move_and_remove_a_station_redraw_the_library_figures(browser, serve
 
         # click it, then "Remove": the figures are those of the start again
         marker.click()
-        page.locator(".leaflet-popup .fc-remove").click()
+        # a popup just closed may still be fading out: the button of the one opened
+        page.locator(".leaflet-popup .fc-remove", has_text="Remove").last.click()
         opened.wait_version(3)
         assert "new-1" not in scenario.stations
         assert opened.figures() == start
@@ -176,7 +177,7 @@ def test_add_move_and_remove_a_station_redraw_the_library_figures(browser, serve
         # an existing facility is closed from its popup, and reopened
         existing = next(s for s in scenario.stations.values() if s.origin == "existing")
         page.locator(f".leaflet-marker-icon[title='{existing.name}']").first.click()
-        page.locator(".leaflet-popup .fc-remove").click()
+        page.locator(".leaflet-popup .fc-remove", has_text="Close").last.click()
         opened.wait_version(4)
         assert not scenario.stations[existing.id].open
         assert page.locator(".fc-closed").count() == 1
@@ -184,7 +185,7 @@ def test_add_move_and_remove_a_station_redraw_the_library_figures(browser, serve
         assert closed["shares"] != start["shares"]
         opened.screenshot("webapp_closed.png")
         page.locator(".fc-closed").click()
-        page.locator(".leaflet-popup button", has_text="Reopen").click()
+        page.locator(".leaflet-popup button", has_text="Reopen").last.click()
         opened.wait_version(5)
         assert opened.figures() == start
 
