@@ -312,8 +312,8 @@ def _evaluate(
     hospitals = base.facilities[base.facilities["kind"] == "hospital"]
     stand_in = kinds == ("ems",) and chosen.empty and len(hospitals) > 0
     if kinds and chosen.empty and not (stand_in and target.kind in ("travel_time", "service_radius")):
-        return _missing_kinds(target, base, kinds)
-    missing = _missing_data(target, base, classes)
+        return missing_kinds(target, base, kinds)
+    missing = missing_data_verdict(target, base, classes)
     if missing is not None:
         return missing
     if target.kind == "travel_time":
@@ -333,10 +333,11 @@ def _evaluate(
         result = check_availability_target(target, figures=None, stations=chosen)
     else:
         result = check_minimum_count(chosen, target=target.id, min_count=int(target.min_count or 0))
-    return _assumed(result) if stand_in else result
+    return assumed_result(result) if stand_in else result
 
 
-def _missing_kinds(target: Target, base: Analysis, kinds: tuple[str, ...]) -> CheckResult:
+def missing_kinds(target: Target, base: Analysis, kinds: tuple[str, ...]) -> CheckResult:
+    """cannot-evaluate: the facility data has none of the target's kinds (stand-ins never count in a count)."""
     found = sorted(base.facilities["kind"].astype(str).unique())
     present, present_zh = ", ".join(found), "、".join(kind_name(k, "zh") for k in found)
     wanted, wanted_zh = ", ".join(kinds), "、".join(kind_name(k, "zh") for k in kinds)
@@ -356,7 +357,7 @@ def _missing_kinds(target: Target, base: Analysis, kinds: tuple[str, ...]) -> Ch
     )
 
 
-def _missing_data(target: Target, base: Analysis, classes: gpd.GeoDataFrame | None) -> CheckResult | None:
+def missing_data_verdict(target: Target, base: Analysis, classes: gpd.GeoDataFrame | None) -> CheckResult | None:
     """cannot-evaluate or not-applicable when the target's population or zones are not there."""
     needs_people = target.kind == "ratio_to_population" or (
         target.kind == "travel_time" and target.basis in ("population", "households")
@@ -410,7 +411,7 @@ def has_population(analysis: Analysis) -> bool:
     return bool(len(villages)) and bool((villages["population_source"] != "none").all())
 
 
-def _assumed(result: CheckResult) -> CheckResult:
+def assumed_result(result: CheckResult) -> CheckResult:
     """A result measured on stand-in facilities: never a pass."""
     status = ASSUMED if result.status == PASS else result.status
     return dataclasses.replace(result, status=status, assumption=STAND_IN[0], assumption_zh=STAND_IN[1])
@@ -423,7 +424,7 @@ def _zone_land(classes: gpd.GeoDataFrame, zones: Sequence[str], outline: shapely
     return area.intersection(outline) if outline is not None and not area.is_empty else area
 
 
-def _far_from_roads(analysis: Analysis, facilities: gpd.GeoDataFrame, minutes: float) -> tuple[str, str]:
+def far_from_roads(analysis: Analysis, facilities: gpd.GeoDataFrame, minutes: float) -> tuple[str, str]:
     """Facilities whose access leg alone takes more than ACCESS_SHARE of ``minutes``, as a sentence (en, zh)."""
     if facilities.empty or "snap_distance_m" not in facilities:
         return "", ""
@@ -509,7 +510,7 @@ def _travel_time(
         result = dataclasses.replace(result, worst=named.worst)
     shortfall = {k: v for k, v in result.shortfall.items() if k != "places_outside"} | villages_outside
     basis_places = villages if target.basis == "villages" else places
-    far_en, far_zh = _far_from_roads(analysis, analysis.facilities, float(target.minutes or 0))
+    far_en, far_zh = far_from_roads(analysis, analysis.facilities, float(target.minutes or 0))
     if far_en:
         result = dataclasses.replace(
             result, detail=f"{result.detail}. {far_en}", detail_zh=f"{result.detail_zh}。{far_zh}"

@@ -41,7 +41,7 @@ from coverage.analysis.result import Analysis
 from coverage.network.incremental import IncrementalReach
 from coverage.network.routing import DIRECTIONS
 from coverage.network.snapping import Attachment, attach_points
-from coverage.standards.assessment import _missing_data  # the assessment's rule: no population, no zones
+from coverage.standards.assessment import missing_data_verdict
 from coverage.standards.checks import CheckResult
 from coverage.standards.standard import Target
 from coverage.webapp.verdicts import Demand, travel_time_verdict, verdict_dict
@@ -539,7 +539,7 @@ class Scenario:
             # population and zones do not change with the stations: judged once per target
             key = (standard_name, target.id)
             if key not in self._missing:
-                self._missing[key] = _missing_data(target, region, classes.polygons)
+                self._missing[key] = missing_data_verdict(target, region, classes.polygons)
             return self._missing[key]
 
         verdicts = []

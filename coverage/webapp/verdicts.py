@@ -26,11 +26,11 @@ import pandas as pd
 
 from coverage._i18n import zone_class_name
 from coverage.analysis.result import Analysis
-from coverage.standards.assessment import (  # the assessment's rules, so that the page says what a report says
-    _assumed,
-    _far_from_roads,
-    _missing_data,
-    _missing_kinds,
+from coverage.standards.assessment import (  # the assessment's rules: the page says what a report says
+    assumed_result,
+    far_from_roads,
+    missing_data_verdict,
+    missing_kinds,
 )
 from coverage.standards.checks import NOT_APPLICABLE, CheckResult, check_travel_time
 from coverage.standards.standard import ALL_ZONES, Target
@@ -183,8 +183,8 @@ def travel_time_verdict(
     chosen = facilities[facilities["kind"].isin(kinds)] if kinds else facilities
     stand_in = kinds == ("ems",) and chosen.empty and bool((facilities["kind"] == "hospital").any())
     if kinds and chosen.empty and not stand_in:
-        return _missing_kinds(target, base, kinds)
-    missing = missing_data(target) if missing_data is not None else _missing_data(target, base, classes)
+        return missing_kinds(target, base, kinds)
+    missing = missing_data(target) if missing_data is not None else missing_data_verdict(target, base, classes)
     if missing is not None:
         return missing
     in_places = _in_zones(places.zone_class, target.zones, masks)
@@ -209,13 +209,13 @@ def travel_time_verdict(
     else:
         result = _check(target, _table(places, in_places, target), target.basis, household_size, memo)
     shortfall = {k: v for k, v in result.shortfall.items() if k != "places_outside"} | villages_outside
-    far_en, far_zh = _far_from_roads(analysis, analysis.facilities, float(target.minutes or 0))
+    far_en, far_zh = far_from_roads(analysis, analysis.facilities, float(target.minutes or 0))
     if far_en:
         result = dataclasses.replace(
             result, detail=f"{result.detail}. {far_en}", detail_zh=f"{result.detail_zh}。{far_zh}"
         )
     result = dataclasses.replace(result, shortfall=shortfall, by_zone=pd.DataFrame(), worst=pd.DataFrame())
-    return _assumed(result) if stand_in else result
+    return assumed_result(result) if stand_in else result
 
 
 def verdict_dict(result: CheckResult) -> dict[str, Any]:
