@@ -8,6 +8,7 @@ options into the keyword arguments of :func:`coverage.analysis.run.analyze` and
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -71,6 +72,52 @@ def point_columns(args: argparse.Namespace, role: str) -> PointColumns:
         **{f"{field}_column": f"--{role}-{field}-column" for field in COLUMN_FIELDS[role]},
     }
     return PointColumns(lon=given("lon_column"), lat=given("lat_column"), crs=given("crs"), **fields, options=options)
+
+
+#: Options naming input files, as (attribute of the parsed options, option as typed).
+FILE_OPTIONS = (
+    ("network", "OSM_FILE"),
+    ("facilities", "--facilities"),
+    ("villages", "--villages"),
+    ("population", "--population"),
+    ("zones", "--zones"),
+    ("boundary", "--boundary"),
+    ("zone_classes", "--zone-classes"),
+    ("candidates", "--candidates"),
+    ("exclude", "--exclude"),
+    ("sites", "--sites"),
+)
+
+
+def check_input_files(args: argparse.Namespace) -> None:
+    """Every input file the options name exists and is a file (the readers check what is inside)."""
+    for attribute, option in FILE_OPTIONS:
+        value = getattr(args, attribute, None)
+        if value is None:
+            continue
+        path = Path(value)
+        if not path.exists():
+            msg = f"{option} {value}: no such file (relative paths start from {Path.cwd()}); check the path."
+            raise InputError(msg)
+        if path.is_dir():
+            msg = f"{option} {value} is a folder; give the path of a file inside it."
+            raise InputError(msg)
+
+
+def check_region_options(args: argparse.Namespace) -> None:
+    """What a command that runs an analysis can check before any work: files, region preset, profile.
+
+    Raises
+    ------
+    CoverageError
+        Naming the option, the value and what to give instead.
+    """
+    from coverage.network.profiles import load_profile
+
+    check_input_files(args)
+    analysis_inputs(args)  # --region: a known preset, with an OSM_FILE to clip
+    if getattr(args, "profile", None) is not None:
+        load_profile(args.profile)
 
 
 def analysis_inputs(args: argparse.Namespace) -> dict[str, Any]:
@@ -178,10 +225,37 @@ def assess_from_args(
         bar.close()
 
 
+#: What to do about a failure of the file system, by errno.
+_OS_FIXES = {
+    errno.EACCES: "check the permissions of that path, or choose a location you can write to",
+    errno.EPERM: "check the permissions of that path, or choose a location you can write to",
+    errno.EROFS: "the file system is read-only: choose a location on a writable disk",
+    errno.ENOSPC: "the disk is full: free some space, or choose a location on another disk",
+    errno.EDQUOT: "the disk quota is used up: free some space, or choose another location",
+    errno.EEXIST: "a file of that name is in the way: remove it, or choose another name",
+    errno.ENOTDIR: "a file stands where a folder is needed: remove it, or choose another location",
+    errno.EISDIR: "a folder stands where a file is needed: give a file name, or remove the folder",
+    errno.ENOENT: "check the path (relative paths start from the current folder)",
+    errno.ENAMETOOLONG: "give a shorter path",
+}
+
+
+def os_error_text(error: OSError) -> str:
+    """A failure of the file system in words: the path, what happened, what to do."""
+    what = (error.strerror or str(error) or type(error).__name__).rstrip(".")
+    paths = [str(p) for p in (error.filename, error.filename2) if p is not None]
+    where = f"{' -> '.join(paths)}: " if paths else ""
+    fix = _OS_FIXES.get(error.errno or -1)
+    return f"{where}{what[:1].lower()}{what[1:]}" + (f"; {fix}" if fix else "")
+
+
 def error_line(command: str, error: BaseException) -> str:
     """The one line a command prints on stderr for an error (the error's type too when it is not one of ours)."""
     notes = "; ".join(getattr(error, "__notes__", []))
-    text = str(error) or type(error).__name__
-    if not isinstance(error, CoverageError | OSError):
-        text = f"{type(error).__name__}: {text}"
+    if isinstance(error, CoverageError):
+        text = str(error) or type(error).__name__
+    elif isinstance(error, OSError):
+        text = os_error_text(error)
+    else:
+        text = f"{type(error).__name__}: {error}"
     return f"facility-coverage {command}: error: {text}" + (f" ({notes})" if notes else "")

@@ -1,0 +1,39 @@
+"""Warnings a run gives once.
+
+One command can run several analyses of the same region (``check`` runs one per
+profile and facility selection a standard needs); each would say the same thing
+about the same villages. Inside :func:`once_per_run` (the CLI enters it for every
+command) a warning whose text was already given is logged at DEBUG instead;
+outside it, every warning is given.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+_given: ContextVar[set[str] | None] = ContextVar("coverage_notices_given", default=None)
+
+
+@contextmanager
+def once_per_run() -> Iterator[None]:
+    """A scope within which :func:`warn_once` gives each distinct warning once."""
+    token = _given.set(set())
+    try:
+        yield
+    finally:
+        _given.reset(token)
+
+
+def warn_once(logger: logging.Logger, message: str, *args: object) -> None:
+    """``logger.warning(message, *args)``, unless the same text was given before in this run."""
+    text = message % args if args else message
+    given = _given.get()
+    if given is not None:
+        if text in given:
+            logger.debug("(again) %s", text)
+            return
+        given.add(text)
+    logger.warning("%s", text)
