@@ -63,6 +63,21 @@ def metres(text: str) -> float:
     return _checked(text, float, expected="0 or more metres", valid=lambda v: math.isfinite(v) and v >= 0)
 
 
+def positive_metres(text: str) -> float:
+    """An argparse type: a distance in metres, more than 0."""
+    return _checked(text, float, expected="a positive number of metres", valid=lambda v: math.isfinite(v) and v > 0)
+
+
+def positive_minutes(text: str) -> float:
+    """An argparse type: one threshold in minutes, a positive finite number."""
+    return _checked(text, float, expected="a positive number of minutes", valid=lambda v: math.isfinite(v) and v > 0)
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a duration in seconds, a positive finite number."""
+    return _checked(text, float, expected="a positive number of seconds", valid=lambda v: math.isfinite(v) and v > 0)
+
+
 def verbosity_parent() -> argparse.ArgumentParser:
     """-v/-q as a parent parser, so that they work after the command name as well as before it."""
     verbosity = argparse.ArgumentParser(add_help=False)

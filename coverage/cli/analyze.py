@@ -8,7 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from coverage.cli._options import Commands, add_command, add_method_options, add_out_option, add_region_options
-from coverage.cli._runs import EXIT_OK, analyze_from_args
+from coverage.cli._runs import EXIT_OK, analyze_from_args, check_region_options
 
 if TYPE_CHECKING:
     from coverage.analysis.result import Analysis
@@ -73,7 +73,10 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from coverage._i18n import text
     from coverage.outputs.files import write_outputs
+    from coverage.outputs.paths import check_out_folder
 
+    check_region_options(args)
+    check_out_folder(args.out)
     started = time.perf_counter()
     analysis = analyze_from_args(args, per_facility_isochrones=not args.no_facility_isochrones)
     written = write_outputs(analysis, args.out)

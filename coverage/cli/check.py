@@ -16,7 +16,7 @@ from coverage.cli._options import (
     add_standard_option,
     add_zone_class_options,
 )
-from coverage.cli._runs import EXIT_OK, assess_from_args
+from coverage.cli._runs import EXIT_OK, assess_from_args, check_region_options
 
 if TYPE_CHECKING:
     from coverage.analysis.result import Analysis
@@ -82,11 +82,14 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Check every standard asked for; print each target's verdict; the exit status of the run."""
     from coverage.outputs.files import write_assessment
+    from coverage.outputs.paths import check_out_folder
     from coverage.standards.checks import exit_status
     from coverage.standards.standard import list_standards, load_standard
 
+    check_region_options(args)
     names = args.standard or ([args.region] if args.region else list_standards())
     standards = [load_standard(name) for name in names]
+    check_out_folder(args.out)
     shared: dict[tuple[str, str, tuple[str, ...]], Analysis] = {}  # analyses the standards have in common
     statuses: list[str] = []
     for standard in standards:

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coverage._errors import InputError
 from coverage.cli._options import (
     Commands,
     add_basemap_option,
@@ -18,8 +17,10 @@ from coverage.cli._options import (
     add_region_options,
     add_standard_option,
     add_zone_class_options,
+    metres,
+    positive_minutes,
 )
-from coverage.cli._runs import EXIT_OK, analyze_from_args, assess_from_args
+from coverage.cli._runs import EXIT_OK, analyze_from_args, assess_from_args, check_region_options
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -79,7 +80,7 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
     drawing.add_argument("--sites", metavar="FILE", help="candidate sites to show (sites.gpkg or sites.csv of 'site')")
     drawing.add_argument(
         "--covered-minutes",
-        type=float,
+        type=positive_minutes,
         metavar="T",
         help="threshold that makes a village covered (default: the largest of --minutes)",
     )
@@ -94,7 +95,7 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
     )
     drawing.add_argument(
         "--simplify-m",
-        type=float,
+        type=metres,
         default=20.0,
         metavar="M",
         help="simplify polygons to this tolerance, in metres, to keep the file small (default: %(default)s)",
@@ -106,22 +107,23 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coverage.outputs.maps import coverage_map, save_map
+    from coverage.outputs.maps import check_basemap, coverage_map, save_map
+    from coverage.outputs.paths import check_out_file
     from coverage.outputs.static_map import draw_static_map
     from coverage.standards.standard import load_standard
 
     started = time.perf_counter()
-    out = Path(args.out)
-    if out.suffix.lower() not in (".html", ".htm"):
-        msg = f"--out {out}: the map is written as HTML; give a file name ending in .html"
-        raise InputError(msg)
-    if args.png and Path(args.png).suffix.lower() != ".png":
-        msg = f"--png {args.png}: give a file name ending in .png"
-        raise InputError(msg)
+    # every option is checked before the minutes of computing
+    check_region_options(args)
+    out = check_out_file(args.out, suffixes=(".html", ".htm"), what="the map")
+    if args.png:
+        check_out_file(args.png, option="--png", suffixes=(".png",), what="the static map")
+    check_basemap(args.basemap, args.basemap_attribution)
+    standard = load_standard(args.standard) if args.standard else None
     sites = read_sites(args.sites) if args.sites else None
     assessment: Assessment | None = None
-    if args.standard:
-        assessment = assess_from_args(args, load_standard(args.standard))
+    if standard is not None:
+        assessment = assess_from_args(args, standard)
         analysis = assessment.primary_analysis
     else:
         analysis = analyze_from_args(args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import textwrap
 import time
 from typing import TYPE_CHECKING, Any
@@ -19,9 +20,11 @@ from coverage.cli._options import (
     add_standard_option,
     add_zone_class_options,
     minutes_list,
+    positive_metres,
+    positive_seconds,
     whole_number,
 )
-from coverage.cli._runs import EXIT_OK, analyze_from_args, assess_from_args, point_columns
+from coverage.cli._runs import EXIT_OK, analyze_from_args, assess_from_args, check_region_options, point_columns
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
 
     from coverage.analysis.result import Analysis
     from coverage.siting.models import SitingResult
+    from coverage.standards.standard import Standard
 
 SITE_EPILOG = """\
 models:
@@ -52,15 +56,18 @@ outputs (in --out):
   standards.csv   with --standard: every target before and after the new stations
 
 examples:
-  facility-coverage site --model mclp --k 2 --minutes 30
+  facility-coverage site --ems --profile ambulance --model mclp --k 2 --minutes 30
       where should the next 2 EMS stations go to close the 30-minute gap?
+      (ambulance trips from the station; without --ems, trips to the facility by car,
+      as in analyze and map)
   facility-coverage site --model mclp --k 3 --candidates centres.csv --kinds clinic
       which 3 township health centres should be upgraded (candidates: your file)
   facility-coverage site --model lscp --minutes central=10,urban=15,*=30 \\
       --zone-column zone_class --population pop.tif county.osm.pbf
       plan thresholds by zone class: central city 10, other urban 15, county 30 min
   facility-coverage map --sites out/sites/sites.gpkg
-      the chosen sites on the coverage map
+      the chosen sites on the coverage map, before and after, with the siting's
+      own profile, direction and threshold (read from siting.json)
 
 exit status:
   0 success; 2 bad input or another error (nothing is written then)
@@ -79,7 +86,7 @@ def site_minutes(text: str) -> float | dict[str, float]:
         except ValueError:
             msg = f"expected ZONE=MINUTES pairs like central=10,urban=15,*=30, got {part!r}"
             raise argparse.ArgumentTypeError(msg) from None
-        if not key.strip() or minutes <= 0:
+        if not key.strip() or not (math.isfinite(minutes) and minutes > 0):
             msg = f"expected ZONE=MINUTES with positive minutes, got {part!r}"
             raise argparse.ArgumentTypeError(msg)
         mapping[key.strip()] = minutes
@@ -136,9 +143,10 @@ def _add_model_options(siting: argparse._ArgumentGroup) -> None:
         "(central / urban / rural, from --zone-classes or the population raster) (default: %(default)s)",
     )
     add_zone_class_options(siting)
-    add_profile_options(siting, profile="ambulance", direction="from_facility")
+    # the defaults of analyze and map, so that the map of the sites shows what they were chosen on
+    add_profile_options(siting, profile="car", direction="to_facility")
     siting.add_argument(
-        "--tradeoff", type=whole_number(0), metavar="K", help="also tabulate covered people for 0..K new stations"
+        "--tradeoff", type=whole_number(1), metavar="K", help="also tabulate covered people for 0..K new stations"
     )
     siting.add_argument(
         "--solver",
@@ -148,7 +156,7 @@ def _add_model_options(siting: argparse._ArgumentGroup) -> None:
     )
     siting.add_argument(
         "--time-limit",
-        type=float,
+        type=positive_seconds,
         default=60.0,
         metavar="S",
         help="solver time limit in seconds (default: %(default)s)",
@@ -156,9 +164,8 @@ def _add_model_options(siting: argparse._ArgumentGroup) -> None:
     add_standard_option(siting, help="also check this standard before and after the new stations")
     siting.add_argument(
         "--site-kind",
-        default="ems",
         metavar="KIND",
-        help="facility kind of the new stations in --standard checks (default: %(default)s)",
+        help="facility kind of the new stations in --standard checks (default: ems with --ems, else clinic)",
     )
     add_out_option(siting, "out/sites")
 
@@ -168,7 +175,11 @@ def _add_candidate_options(group: argparse._ArgumentGroup) -> None:
         "--candidates", metavar="FILE", help="candidate sites (points file); default: road points and villages"
     )
     group.add_argument(
-        "--spacing-m", type=float, default=1500.0, metavar="M", help="spacing of road candidates (default: %(default)s)"
+        "--spacing-m",
+        type=positive_metres,
+        default=1500.0,
+        metavar="M",
+        help="spacing of road candidates (default: %(default)s)",
     )
     group.add_argument("--exclude", metavar="FILE", help="polygons where no new station may go (water, reserves...)")
     group.add_argument("--free-existing", action="store_true", help="let the model close existing facilities too")
@@ -180,16 +191,53 @@ def _add_candidate_options(group: argparse._ArgumentGroup) -> None:
     add_kind_options(group, kinds_help="existing facility kinds that count (default: all)")
 
 
+def _check_options(args: argparse.Namespace) -> list[Standard]:
+    """Every option that can be checked before the minutes of computing; the standards, loaded."""
+    from coverage.outputs.paths import check_out_folder
+    from coverage.standards.standard import load_standard
+
+    if args.model == "lscp" and args.k is not None:
+        msg = "--k does not apply to lscp, which finds the fewest stations itself; leave it out or use --model mclp"
+        raise InputError(msg)
+    check_region_options(args)
+    default_region = args.network is None
+    if args.zone_column == "zone_class" and not (args.zone_classes or args.population or default_region):
+        msg = "--zone-column zone_class needs the zone classes: give --zone-classes FILE or a --population raster"
+        raise InputError(msg)
+    if args.demand == "cells" and not (args.population or default_region):
+        msg = "--demand cells counts the people of a population raster: give --population TIF, or --demand villages"
+        raise InputError(msg)
+    standards = [load_standard(name) for name in args.standard or []]
+    check_out_folder(args.out)
+    return standards
+
+
+def _settings(args: argparse.Namespace, analysis: Analysis, direction: str, site_kind: str) -> dict[str, Any]:
+    """What the siting ran on, for siting.json: 'map --sites' draws the same analysis, before and after."""
+    return {
+        "region": analysis.region,
+        "profile": analysis.profile.name,
+        "profile_sha256": analysis.profile.fingerprint,
+        "direction": direction,
+        "kinds": args.kinds,
+        "ems": bool(args.ems),
+        "site_kind": site_kind,
+        "zone_column": args.zone_column,
+        "inputs": analysis.inputs,
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     from coverage.outputs.files import write_sites
     from coverage.siting.models import site
 
     started = time.perf_counter()
+    standards = _check_options(args)
     model = args.model
     k = args.k if args.k is not None else (None if model == "lscp" else 1)
-    if model == "lscp" and args.k is not None:
-        msg = "--k does not apply to lscp, which finds the fewest stations itself; leave it out or use --model mclp"
-        raise InputError(msg)
+    # as in analyze: an EMS question times the trip from the station
+    direction = "from_facility" if args.ems else args.direction
+    site_kind = args.site_kind or ("ems" if args.ems else "clinic")
     analysis = analyze_from_args(args, minutes=sorted(_threshold_values(args.minutes)))
     if args.zone_column == "zone_class":
         analysis = _with_zone_classes(analysis, args)
@@ -206,21 +254,23 @@ def run(args: argparse.Namespace) -> int:
         exclude=args.exclude,
         free_existing=args.free_existing,
         demand=args.demand,
-        direction=args.direction,
+        direction=direction,
         time_limit_s=args.time_limit,
         solver=args.solver,
         tradeoff_k=args.tradeoff,
     )
-    comparison = _standards_before_after(args, analysis, result.sites) if args.standard else None
+    comparison = _standards_before_after(args, standards, analysis, result.sites, site_kind) if standards else None
     written = write_sites(
         result,
         args.out,
         tables=None if comparison is None else {"standards.csv": comparison},
         credit=analysis.attribution,
         sources=analysis.sources,
+        settings=_settings(args, analysis, direction, site_kind),
     )
     if not args.quiet:
-        _print_siting(result, comparison)
+        trips = "from the station to the place" if direction == "from_facility" else "from the place to the facility"
+        _print_siting(result, comparison, context=f"{analysis.region}, profile {analysis.profile.name}, trips {trips}")
         print(f"wrote {', '.join(str(p) for p in written.values())} in {time.perf_counter() - started:.1f} s")
         print(analysis.attribution)
     return EXIT_OK
@@ -253,26 +303,26 @@ def _with_zone_classes(analysis: Analysis, args: argparse.Namespace) -> Analysis
     return dataclasses.replace(analysis, villages=villages, cells=cells)
 
 
-def _standards_before_after(args: argparse.Namespace, analysis: Analysis, sites: gpd.GeoDataFrame) -> pd.DataFrame:
+def _standards_before_after(
+    args: argparse.Namespace, standards: list[Standard], analysis: Analysis, sites: gpd.GeoDataFrame, site_kind: str
+) -> pd.DataFrame:
     """Every target of the chosen standards, with the existing facilities and with the new stations added."""
     import geopandas as gpd
     import pandas as pd
 
     from coverage.standards.assessment import analysis_key
-    from coverage.standards.standard import load_standard
 
     rows = []
     # the standards reuse the siting analysis when they need the same one, and share the others
     known = {analysis_key(analysis.profile.name, analysis.direction, kinds=args.kinds, ems=args.ems): analysis}
-    for name in args.standard:
-        standard = load_standard(name)
+    for standard in standards:
         before = assess_from_args(args, standard, analyses=known)
         everything = before.analyses[analysis_key("car", "to_facility")].facilities
         added = gpd.GeoDataFrame(
             {
                 "id": sites["site_id"].astype(str),
                 "name": sites["name"].astype(str),
-                "kind": args.site_kind,
+                "kind": site_kind,
             },
             geometry=sites.geometry.to_numpy(),
             crs=sites.crs,
@@ -297,12 +347,13 @@ def _standards_before_after(args: argparse.Namespace, analysis: Analysis, sites:
     return pd.DataFrame(rows)
 
 
-def _print_siting(result: SitingResult, comparison: pd.DataFrame | None) -> None:
+def _print_siting(result: SitingResult, comparison: pd.DataFrame | None, *, context: str) -> None:
     report = result.report
     gap = "" if report.gap is None else f", gap {report.gap:.2%}"
     print(
         f"{result.model}: {len(result.sites)} new sites, solver {report.solver} {report.status}{gap} in {report.seconds:.1f} s"
     )
+    print(f"  {context}")
     total = result.population_total or float("nan")
     print(
         f"  people within the threshold: {result.population_covered_before:,.0f} -> {result.population_covered_after:,.0f}"
@@ -313,7 +364,7 @@ def _print_siting(result: SitingResult, comparison: pd.DataFrame | None) -> None
     for row in result.sites.itertuples():
         idle = " (adds nothing: everyone it reaches is served already)" if row.objective_gain <= 0 else ""
         print(
-            f"  {row.order}. {row.name} ({row.source}, {row.lat:.5f}, {row.lon:.5f}): +{row.population_gain:,.0f} people, "
+            f"  {row.order}. {row.name} ({row.source}, lon {row.lon:.5f}, lat {row.lat:.5f}): +{row.population_gain:,.0f} people, "
             f"+{row.villages_gain} villages{idle}"
         )
     dropped = {k: v for k, v in result.dropped_candidates.items() if v}

@@ -23,6 +23,7 @@ import pandas as pd
 
 from coverage._version import __version__
 from coverage.analysis.result import Analysis, population_summary
+from coverage.outputs.paths import created_folders
 
 if TYPE_CHECKING:
     from coverage.io.credits import SourceNote
@@ -66,9 +67,36 @@ def villages_table(analysis: Analysis) -> pd.DataFrame:
     return table
 
 
+#: A text cell starting with one of these is read by spreadsheets as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with every text cell (and header) that a spreadsheet would run as a formula made inert.
+
+    Names come from OSM and from planners' files: a village called
+    ``=HYPERLINK("http://…","click")`` or ``@SUM(A1:A9)`` must reach Excel as text.
+    Such cells get a leading apostrophe, the usual mark of literal text; numbers
+    (negative ones too) stay numbers.
+    """
+    frame = frame.copy()
+    frame.columns = pd.Index([_inert(str(c)) for c in frame.columns])
+    for column in range(frame.shape[1]):
+        values = frame.iloc[:, column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            frame.isetitem(column, values.map(_inert).to_numpy())
+    return frame
+
+
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write a CSV that Excel opens with Chinese text intact (UTF-8 with a byte-order mark)."""
-    distinct_columns(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    """Write a CSV that Excel opens with Chinese text intact (UTF-8 with a byte-order mark) and runs no formula."""
+    neutralise_formulas(distinct_columns(frame)).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def _json_default(value: Any) -> Any:
@@ -198,17 +226,19 @@ def staged(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
     """A temporary folder inside ``out_dir`` whose files are moved into ``out_dir`` on success.
 
     Nothing in ``out_dir`` changes unless every file was written; on failure the
-    temporary folder is removed and the earlier outputs stay as they were.
+    temporary folder is removed, the earlier outputs stay as they were, and
+    ``out_dir`` itself is removed when this run made it.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=out_dir))
-    try:
-        yield staging
-        for path in sorted(staging.iterdir()):
-            os.replace(path, out_dir / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    # a folder made for this run goes again when the run fails: no empty output folder is left behind
+    with created_folders(out_dir):
+        staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=out_dir))
+        try:
+            yield staging
+            for path in sorted(staging.iterdir()):
+                os.replace(path, out_dir / path.name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
@@ -276,6 +306,28 @@ TRADEOFF_CSV = "tradeoff.csv"
 SITING_JSON = "siting.json"
 
 
+#: Decimals of the figures of sites.csv: people and minutes as a planner reads them, coordinates to ~10 cm.
+SITE_DECIMALS = {
+    "objective_gain": 1,
+    "population_gain": 0,
+    "population_covered_after": 0,
+    "population_share_after": 4,
+    "minutes_to_nearest_existing": 1,
+    "snap_distance_m": 0,
+    "lon": 6,
+    "lat": 6,
+}
+
+
+def sites_table(sites: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The chosen sites as a plain table with rounded figures (for CSV and Excel)."""
+    table = pd.DataFrame(sites.drop(columns="geometry"))
+    for column, decimals in SITE_DECIMALS.items():
+        if column in table:
+            table[column] = pd.to_numeric(table[column], errors="coerce").round(decimals)
+    return table
+
+
 def write_sites(
     result: SitingResult,
     out_dir: str | os.PathLike[str],
@@ -283,6 +335,7 @@ def write_sites(
     tables: dict[str, pd.DataFrame] | None = None,
     credit: str = "",
     sources: Sequence[SourceNote] = (),
+    settings: dict[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write ``sites.gpkg``, ``sites.csv``, ``siting.json`` (and ``tradeoff.csv``) into ``out_dir``, all or nothing.
 
@@ -302,6 +355,10 @@ def write_sites(
         GeoPackage's metadata (see :func:`write_layer`).
     sources : sequence of SourceNote
         Its inputs, with their credits.
+    settings : dict, optional
+        What the siting ran on (profile, direction, facility selection, input
+        files), kept in ``siting.json`` under ``settings`` so that the sites can be
+        drawn on the same analysis later.
 
     Returns
     -------
@@ -320,8 +377,8 @@ def write_sites(
             names.append(TRADEOFF_CSV)
         if len(result.unreachable):
             write_layer(result.unreachable, gpkg, "unreachable", credit=credit, sources=sources)
-        write_csv(pd.DataFrame(result.sites.drop(columns="geometry")), staging / SITES_CSV)
-        write_json(result.summary(), staging / SITING_JSON)
+        write_csv(sites_table(result.sites), staging / SITES_CSV)
+        write_json({**result.summary(), **({"settings": settings} if settings else {})}, staging / SITING_JSON)
         for name, table in (tables or {}).items():
             write_csv(table, staging / name)
             names.append(name)

@@ -286,6 +286,21 @@ def feature(
     return {"type": "Feature", "geometry": _rounded(geometry), "properties": properties}
 
 
+def check_basemap(basemap: str, basemap_attribution: str | None = None, *, source: str = "--basemap") -> None:
+    """Refuse a basemap other than ``osm``, ``none`` or a tile URL with ``{z}/{x}/{y}`` and its credit line.
+
+    ``source`` says where the value came from (an option, a configuration key), for the message.
+    """
+    if basemap in ("osm", "none"):
+        return
+    if not all(part in basemap for part in ("{z}", "{x}", "{y}")):
+        msg = f"{source} {basemap!r}: expected 'osm', 'none' or a tile URL with {{z}}, {{x}} and {{y}}"
+        raise InputError(msg)
+    if not basemap_attribution:
+        msg = f"{source} {basemap!r}: a custom tile URL needs its credit line too ({source}-attribution TEXT)"
+        raise InputError(msg)
+
+
 def new_map(
     bounds: tuple[float, float, float, float],
     *,
@@ -323,13 +338,8 @@ def new_map(
     if basemap == "osm":
         folium.TileLayer(OSM_TILES, attr=OSM_TILES_ATTRIBUTION, name="OpenStreetMap", max_zoom=19).add_to(m)
     elif basemap != "none":
-        if not all(part in basemap for part in ("{z}", "{x}", "{y}")):
-            msg = f"basemap {basemap!r}: expected 'osm', 'none' or a tile URL with {{z}}, {{x}} and {{y}}"
-            raise InputError(msg)
-        if not basemap_attribution:
-            msg = f"basemap {basemap!r}: a custom tile URL needs its attribution (--basemap-attribution TEXT)"
-            raise InputError(msg)
-        folium.TileLayer(basemap, attr=html.escape(basemap_attribution), name="Basemap").add_to(m)
+        check_basemap(basemap, basemap_attribution)
+        folium.TileLayer(basemap, attr=html.escape(str(basemap_attribution)), name="Basemap").add_to(m)
     root = _root(m)
     root.header.add_child(Element(f"<style>{_CSS}</style>"), name="fc_css")
     root.header.add_child(Element(f"<script>{_JS}</script>"), name="fc_js")
