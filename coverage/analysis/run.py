@@ -34,6 +34,7 @@ from coverage.analysis.result import DEFAULT_MINUTES, Analysis, checked_threshol
 from coverage.analysis.totals import PopulationTotals, read_population_totals, totals_from_zones
 from coverage.analysis.zones import (
     assign_zones,
+    check_zones_overlap,
     read_boundary,
     read_zone_table,
     read_zones,
@@ -238,6 +239,8 @@ def analyze(
     if zones is not None:
         zone_frame = read_zones(zones, name_column=zones_name_column, where=zones_where)
         if clip is None and region is not None:
+            if zones != region.zones:  # the planner's own zones on the embedded region
+                check_zones_overlap(zone_frame, region.boundary(), source=str(zones), region=region.name)
             clip = zone_frame.geometry.union_all()
     totals = _population_totals(
         population_totals, population_totals_column, zones=zones, name_column=zones_name_column, where=zones_where
@@ -262,6 +265,8 @@ def analyze(
     )
     _warn_defaulted_roads(network)
     extent = network.extent_lonlat()
+    if zone_frame is not None:
+        check_zones_overlap(zone_frame, shapely.box(*extent), source=str(zones), region=f"of {osm.name}")
 
     step("facilities")
     facility_frame = read_facilities(

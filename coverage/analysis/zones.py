@@ -134,8 +134,11 @@ def _warn_overlaps(zones: gpd.GeoDataFrame, path: Path) -> None:
         )
 
 
-def read_polygons(path: str | os.PathLike[str], *, layer: str | None, what: str) -> gpd.GeoDataFrame:
-    """The polygons of a vector file, checked: it exists, reads, has a CRS and holds polygons."""
+def read_polygons(
+    path: str | os.PathLike[str], *, layer: str | None, what: str, repair: bool = False
+) -> gpd.GeoDataFrame:
+    """The polygons of a vector file, checked: it exists, reads, has a CRS in which its coordinates make
+    sense, holds polygons, and they are valid (with ``repair``, invalid ones are made valid, with a warning)."""
     path = Path(path)
     if not path.exists():
         msg = f"{what} file not found: {path}"
@@ -153,7 +156,71 @@ def read_polygons(path: str | os.PathLike[str], *, layer: str | None, what: str)
         found = ", ".join(sorted(set(frame.geom_type.dropna()))) or "nothing"
         msg = f"{path}: no polygons in this file (found {found}); {what} must be polygons."
         raise InputError(msg)
-    return polygons
+    _check_degrees(polygons, path)
+    return _checked_valid(polygons, path, what, repair=repair)
+
+
+def _feature_label(frame: gpd.GeoDataFrame, index: object) -> str:
+    """``feature 3 ('Fomboni')``: its place in the file and its name, when it has one."""
+    position = frame.index.get_loc(index)
+    number = (position if isinstance(position, int) else 0) + 1
+    name = next((frame.at[index, c] for c in ("name", "NAME", "名称", "name_en") if c in frame), None)
+    return f"feature {number}" + (f" ({str(name)!r})" if isinstance(name, str) and name else "")
+
+
+def _check_degrees(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """Refuse coordinates that cannot be degrees in a file whose CRS (declared, or GeoJSON's default) says they are."""
+    if not CRS.from_user_input(frame.crs).is_geographic:
+        return
+    west, south, east, north = frame.total_bounds
+    if max(abs(west), abs(east)) <= 180 and max(abs(south), abs(north)) <= 90:
+        return
+    msg = (
+        f"{path}: its coordinates (x {west:,.0f} to {east:,.0f}, y {south:,.0f} to {north:,.0f}) are not "
+        f"longitude/latitude degrees, yet its CRS is {frame.crs.to_string()} (a GeoJSON without a crs member is "
+        "longitude/latitude by definition). They look like metres of a projected CRS: save the file again with its "
+        "own CRS (in QGIS: Layer > Set CRS, then Export > Save Features As), or reproject it to EPSG:4326."
+    )
+    raise InputError(msg)
+
+
+def _checked_valid(frame: gpd.GeoDataFrame, path: Path, what: str, *, repair: bool) -> gpd.GeoDataFrame:
+    """Refuse self-crossing ("bow-tie") and other invalid polygons, naming them and how to repair them."""
+    geometry = np.asarray(frame.geometry.values)
+    invalid = ~shapely.is_valid(geometry)
+    if not invalid.any():
+        return frame
+    where = np.flatnonzero(invalid)
+    listed = [f"{_feature_label(frame, frame.index[i])}: {shapely.is_valid_reason(geometry[i])}" for i in where[:5]]
+    more = f" and {len(where) - 5} more" if len(where) > 5 else ""
+    if repair:
+        logger.warning("%s: %d invalid %s polygons repaired (%s%s)", path, len(where), what, "; ".join(listed), more)
+        repaired = geometry.copy()
+        repaired[where] = shapely.make_valid(geometry[where])
+        return frame.set_geometry(gpd.GeoSeries(repaired, index=frame.index, crs=frame.crs))
+    msg = (
+        f"{path}: {len(where)} of the {what} polygons {'is' if len(where) == 1 else 'are'} not valid "
+        f"({'; '.join(listed)}{more}); an outline that crosses itself has no clear inside. Repair them (in QGIS: "
+        "Vector > Geometry Tools > Fix Geometries; in Python: shapely.make_valid) and give the repaired file."
+    )
+    raise InputError(msg)
+
+
+def check_zones_overlap(zones: gpd.GeoDataFrame, area: shapely.Geometry | None, *, source: str, region: str) -> None:
+    """Refuse zones none of which overlaps the region's ``area`` (a WGS84 polygon or box)."""
+    if zones.empty or area is None or shapely.is_empty(area):
+        return
+    if shapely.intersects(np.asarray(zones.geometry.values), area).any():
+        return
+    west, south, east, north = zones.total_bounds
+    a_west, a_south, a_east, a_north = shapely.bounds(area)
+    msg = (
+        f"zones file {source}: none of its {len(zones)} zones overlaps the region {region} (the zones lie within "
+        f"lon {west:.4f} to {east:.4f}, lat {south:.4f} to {north:.4f}; the region within lon {a_west:.4f} to "
+        f"{a_east:.4f}, lat {a_south:.4f} to {a_north:.4f}). Give the admin units of this region (--zones), or the "
+        "road network of the zones' area."
+    )
+    raise InputError(msg)
 
 
 #: The zone classes the plans' standards distinguish.

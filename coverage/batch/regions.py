@@ -76,7 +76,7 @@ def read_regions(
         frame = source[source.geom_type.isin(["Polygon", "MultiPolygon"])]
     else:
         label = str(source)
-        frame = read_polygons(source, layer=layer, what="regions")
+        frame = read_polygons(source, layer=layer, what="regions", repair=True)
     frame = select_rows(frame, where, label=label, what="regions")
     if frame.empty:
         msg = f"{label}: no polygons to run{f' match {where!r}' if where else ''}."
@@ -92,16 +92,7 @@ def read_regions(
     names = name_column or next((c for c in ("name", "NAME", "名称") if c in frame), None)
     ids = id_column or next((c for c in ("id", "region_id", "code", "adcode") if c in frame), None) or names
     frame = frame.to_crs(4326)
-    region_id = (
-        frame[ids].astype(str).str.strip()
-        if ids
-        else pd.Series(np.arange(1, len(frame) + 1), index=frame.index).astype(str)
-    )
-    blank = frame.index[region_id.map(safe_name) == ""]
-    if len(blank):
-        row = frame.index.get_loc(blank[0]) + 1
-        msg = f"{label}: row {row} has no usable id in column {ids!r} ({frame.loc[blank[0], ids]!r}); give every region an id."
-        raise InputError(msg)
+    region_id = _region_ids(frame, ids, label=label)
     regions = gpd.GeoDataFrame(
         {
             "region_id": region_id.to_numpy(),
@@ -121,6 +112,29 @@ def read_regions(
         msg = f"{label}: the ids {pairs} give the same folder name {clash.iloc[0]!r}; make the ids distinct."
         raise InputError(msg)
     return regions.reset_index(drop=True)
+
+
+def _region_ids(frame: gpd.GeoDataFrame, column: str | None, *, label: str) -> pd.Series:
+    """Each row's region id as text: from ``column``, else the row numbers; every row must have a usable one."""
+    if not column:
+        return pd.Series(np.arange(1, len(frame) + 1), index=frame.index).astype(str)
+    values = frame[column]
+    text = pd.Series(
+        [None if pd.isna(v) else str(v).strip() for v in values.astype(object)], index=frame.index, dtype=object
+    )
+    unusable = text.map(lambda v: v is None or safe_name(v) == "").to_numpy(dtype=bool)
+    if unusable.any():
+        rows = (np.flatnonzero(unusable) + 1).tolist()
+        shown = ", ".join(map(str, rows[:8])) + (f" and {len(rows) - 8} more" if len(rows) > 8 else "")
+        seen = [values.iloc[i] for i in np.flatnonzero(unusable)]
+        examples = ", ".join(dict.fromkeys("empty" if pd.isna(v) else repr(v) for v in seen))
+        msg = (
+            f"{label}: {len(rows)} of {len(frame)} rows have no usable id in column {column!r} ({examples}): "
+            f"row{'s' if len(rows) > 1 else ''} {shown}. Give every region an id, pick another --id-column, or "
+            f'leave those rows out with --where, e.g. "{column}.notna()".'
+        )
+        raise InputError(msg)
+    return text.astype(str)
 
 
 def region_folder(out_dir: str | os.PathLike[str], region_id: str) -> Path:
