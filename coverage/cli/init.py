@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from coverage._errors import CoverageError
 from coverage.cli._options import Commands, add_command
 from coverage.cli._runs import EXIT_ERROR, EXIT_OK, error_line
 
@@ -51,6 +52,7 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """``facility-coverage init``: write the starter configuration."""
+    from coverage.outputs.paths import check_out_file
     from coverage.reports.config import starter_config
 
     path = Path(args.path)
@@ -63,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_ERROR
     try:
+        check_out_file(path, option="init")
         path.parent.mkdir(parents=True, exist_ok=True)
         text = starter_config(path.parent)
         with tempfile.NamedTemporaryFile(
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         ) as handle:
             handle.write(text)
         os.replace(handle.name, path)
-    except OSError as error:
+    except (OSError, CoverageError) as error:
         print(error_line("init", error), file=sys.stderr)
         return EXIT_ERROR
     if not getattr(args, "quiet", False):

@@ -93,7 +93,7 @@ def check_out_file(
         msg = f"{option} {path}: {what} is written as {suffixes[0].lstrip('.').upper()}; give a file name ending in {suffixes[0]}."
         raise InputError(msg)
     if path.is_dir():
-        msg = f"{option} {path} is a folder; give a file name such as {path / ('map' + (suffixes[0] if suffixes else ''))}."
+        msg = f"{option} {path} is a folder; give the name of a file{f' ending in {suffixes[0]}' if suffixes else ''}."
         raise InputError(msg)
     existing = _nearest_existing(path.parent)
     if not existing.is_dir():

@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -373,6 +374,70 @@ def compare_statuses(
     )
 
 
+# --- run folders ---------------------------------------------------------------------
+
+#: A dated run folder: ``2025-03-01_060000``, or ``2025-03-01_060000_run7`` when two runs started in one second.
+RUN_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}_\d{6}(_run\d+)?$")
+
+
+def run_folders(folder: str | os.PathLike[str]) -> list[tuple[Path, int]]:
+    """The dated run folders in a report folder, with the run number each one's ``summary.json`` claims."""
+    folder = Path(folder)
+    found: list[tuple[Path, int]] = []
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.iterdir()):
+        if not (path.is_dir() and RUN_FOLDER.match(path.name)):
+            continue
+        try:
+            claimed = json.loads((path / "summary.json").read_text(encoding="utf-8"))["run"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not a run folder of ours
+        if isinstance(claimed, int):
+            found.append((path, claimed))
+    return found
+
+
+def check_history_kept(
+    history: str | os.PathLike[str], unknown: Sequence[tuple[Path, int]], *, recorded_runs: int | None = None
+) -> None:
+    """Refuse to go on when run folders exist that the history does not know (it was emptied, lost or replaced).
+
+    With ``recorded_runs`` None, ``history`` has not been opened yet: only a
+    missing or empty (0-byte) history is judged, against all of ``unknown``.
+
+    Raises
+    ------
+    InputError
+        Naming the history, the folders and the two ways out.
+    """
+    history = Path(history)
+    if recorded_runs is None and history.is_file() and history.stat().st_size > 0:
+        return
+    if not unknown:
+        return
+    claims = sorted({claimed for _, claimed in unknown})
+    runs = f"run {claims[0]}" if len(claims) == 1 else f"runs {', '.join(map(str, claims[:6]))}"
+    folders = ", ".join(str(path) for path, _ in unknown[:3]) + (
+        f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+    )
+    if recorded_runs is None or recorded_runs == 0:
+        state = (
+            "is missing"
+            if not history.exists()
+            else ("is empty (0 bytes)" if history.stat().st_size == 0 else "holds no runs")
+        )
+    else:
+        state = f"holds {recorded_runs} runs but not these"
+    msg = (
+        f"the run history {history} {state}, while the report folder holds the folders of {runs} ({folders}): "
+        "the history was emptied, lost or replaced, and a new run would number and compare itself wrongly. "
+        f"Restore {history.name} from a backup, or move those run folders out of {unknown[0][0].parent} to start "
+        "a new history."
+    )
+    raise InputError(msg)
+
+
 # --- the database --------------------------------------------------------------------
 
 
@@ -388,11 +453,13 @@ def open_history(path: str | os.PathLike[str], *, create: bool = True) -> sqlite
         history database this version can read.
     """
     path = Path(path)
-    if not create and not path.is_file():
-        msg = f"no run history at {path}: run 'facility-coverage report --config FILE' first, or give --db FILE."
-        raise InputError(msg)
+    if not create:
+        return _open_for_reading(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+    try:
+        connection = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+    except sqlite3.Error as error:
+        raise _not_writable(path, error) from error
     try:
         connection.execute("PRAGMA foreign_keys = ON")
         with transaction(connection):
@@ -402,12 +469,11 @@ def open_history(path: str | os.PathLike[str], *, create: bool = True) -> sqlite
             row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if row is None:
                 connection.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) > SCHEMA_VERSION:
-                msg = (
-                    f"{path}: run history of layout {row[0]}, written by a later version of facility-coverage "
-                    f"(this one reads layout {SCHEMA_VERSION}); upgrade, or give another --db."
-                )
-                raise InputError(msg)
+            else:
+                _check_layout(path, row[0])
+    except sqlite3.OperationalError as error:
+        connection.close()
+        raise _not_writable(path, error) from error
     except sqlite3.DatabaseError as error:
         connection.close()
         msg = f"{path}: not a run history database ({error}); give the history.sqlite a report run wrote."
@@ -416,6 +482,56 @@ def open_history(path: str | os.PathLike[str], *, create: bool = True) -> sqlite
         connection.close()
         raise
     return connection
+
+
+def _check_layout(path: Path, layout: str) -> None:
+    if int(layout) > SCHEMA_VERSION:
+        msg = (
+            f"{path}: run history of layout {layout}, written by a later version of facility-coverage "
+            f"(this one reads layout {SCHEMA_VERSION}); upgrade, or give another --db."
+        )
+        raise InputError(msg)
+
+
+def _open_for_reading(path: Path) -> sqlite3.Connection:
+    """An existing history, opened read-only: it may lie on a share this user cannot write."""
+    if not path.is_file():
+        msg = f"no run history at {path}: run 'facility-coverage report --config FILE' first, or give --db FILE."
+        raise InputError(msg)
+    if path.stat().st_size == 0:
+        msg = f"{path} is empty (0 bytes), not a run history; restore it from a backup, or give the history.sqlite a report run wrote."
+        raise InputError(msg)
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error as error:
+        msg = f"cannot read the run history {path} ({error}); check that this user can read it."
+        raise InputError(msg) from error
+    try:
+        row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        connection.execute("SELECT id FROM runs LIMIT 1").fetchall()
+        if row is None:
+            msg = (
+                f"{path}: not a run history database (no layout recorded); give the history.sqlite a report run wrote."
+            )
+            raise InputError(msg)
+        _check_layout(path, row[0])
+    except sqlite3.DatabaseError as error:
+        connection.close()
+        msg = f"{path}: not a run history database ({error}); give the history.sqlite a report run wrote."
+        raise InputError(msg) from error
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _not_writable(path: Path, error: sqlite3.Error) -> InputError:
+    """The history cannot be opened or written (a read-only folder or file, a full disk): say where and what to do."""
+    msg = (
+        f"cannot open the run history {path} for writing ({error}): check that {path.parent} and {path.name} "
+        "can be written by this user and the disk has room, or give another history path ([report] history)."
+    )
+    return InputError(msg)
 
 
 @contextmanager

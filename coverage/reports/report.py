@@ -41,13 +41,23 @@ from coverage.analysis.result import Analysis
 from coverage.analysis.run import analyze
 from coverage.network.prepared import file_sha256
 from coverage.outputs.files import write_csv, write_json, write_layer
-from coverage.outputs.maps import COVERED_COLOUR, UNCOVERED_COLOUR, DataLayer, coverage_map, feature, map_html
+from coverage.outputs.maps import (
+    COVERED_COLOUR,
+    UNCOVERED_COLOUR,
+    DataLayer,
+    check_basemap,
+    coverage_map,
+    feature,
+    map_html,
+)
+from coverage.outputs.paths import check_out_file, check_out_folder
 from coverage.outputs.static_map import draw_static_map
 from coverage.reports.config import RunConfig, load_run_config, with_overrides
 from coverage.reports.history import (
     Run,
     RunDiff,
     changed_inputs,
+    check_history_kept,
     compare_statuses,
     insert_run,
     latest_run,
@@ -55,6 +65,7 @@ from coverage.reports.history import (
     lock_history,
     next_run_id,
     open_history,
+    run_folders,
     run_key,
     village_status,
     village_status_table,
@@ -284,11 +295,14 @@ def run_report(
         config = with_overrides(config, allow_unevaluated=allow_unevaluated)
     step = progress or (lambda label: None)
     folder = config.folder
+    _check_locations(config)
+    check_history_kept(config.history, run_folders(folder))
     folder.mkdir(parents=True, exist_ok=True)
     connection = open_history(config.history)
     try:
         with lock_history(config.history):
             _remove_stale_staging(folder)
+            _set_aside_unrecorded(config, connection)
             step("hashing inputs")
             inputs = input_hashes(config)
             key = run_key(
@@ -305,6 +319,43 @@ def run_report(
             return _new_run(config, connection, inputs=inputs, key=key, latest=latest, step=step)
     finally:
         connection.close()
+
+
+def _check_locations(config: RunConfig) -> None:
+    """The report folder and the history can be written, and the basemap is usable: checked before any work."""
+    where = config.path.name
+    check_out_folder(config.folder, option=f"{where}: [report] folder")
+    check_out_file(config.history, option=f"{where}: [report] history")
+    check_basemap(config.basemap, config.basemap_attribution, source=f"{where}: [report] basemap")
+
+
+def _set_aside_unrecorded(config: RunConfig, connection: Any) -> None:
+    """Move run folders the history does not know to ``failed/`` (call under the lock).
+
+    A run killed between publishing its folder and committing its record leaves a
+    complete-looking folder claiming the next run number; the next run would claim
+    it too. Such folders are moved aside, named as unrecorded; any other folder the
+    history does not know means the history was replaced, and the run stops.
+    """
+    next_id = next_run_id(connection)
+    recorded = {_run_folder(config, run).resolve() for run in list_runs(connection)}
+    strays = []
+    for path, claimed in run_folders(config.folder):
+        if path.resolve() in recorded:
+            continue
+        if claimed == next_id:
+            target = config.folder / FAILED_FOLDER / f"{path.name}_unrecorded_run{claimed}"
+            target.parent.mkdir(exist_ok=True)
+            os.replace(path, target)
+            logger.warning(
+                "%s: the folder of run %d, stopped before the history recorded it; moved to %s (not in the history)",
+                path,
+                claimed,
+                target,
+            )
+        else:
+            strays.append((path, claimed))
+    check_history_kept(config.history, strays, recorded_runs=len(recorded))
 
 
 def _remove_stale_staging(folder: Path) -> None:
@@ -356,9 +407,14 @@ def _share_phrase(share: float | None) -> str:
 
 
 class _Forward(logging.Handler):
-    """Passes records on to the root logger's handlers, as propagation would."""
+    """Passes records on to the root logger's handlers, as propagation would, without tracebacks.
+
+    The run's log keeps a failure's traceback; the console shows its one line.
+    """
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info or record.exc_text:
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
         logging.getLogger().handle(record)
 
 

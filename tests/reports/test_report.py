@@ -2,7 +2,7 @@
 
 The real pipeline (analysis, targets, maps) runs three times in this module: a first
 run, a run on a facility file with one new station (which also meets a count target),
-and a run that fails in the map step.
+and a run that fails half-way (a bad coordinate in its facility file).
 """
 
 from __future__ import annotations
@@ -344,27 +344,30 @@ def test_the_report_command_prints_one_line_and_exits_with_the_targets_status(ch
 # --- safety ----------------------------------------------------------------------------
 
 
-def test_a_failure_in_the_map_step_leaves_reports_and_history_intact(changed, workspace, capsys):
+def test_a_failure_in_the_middle_of_a_run_leaves_reports_and_history_intact(changed, workspace, capsys):
     reports = workspace["folder"] / "reports"
     before = _snapshot(reports)
+    table = pd.read_csv(workspace["folder"] / "facilities_new.csv", encoding="utf-8-sig", dtype=str)
+    table.loc[2, "lon"] = "43°45'E"  # found only when the run reads the facility file
+    table.to_csv(workspace["folder"] / "facilities_broken.csv", index=False)
     config = write_config(
-        workspace["folder"],
-        "bad_basemap.toml",
-        facilities="facilities_new.csv",
-        standard=None,
-        population=False,
-        extra='basemap = "https://tiles.example.org/tile.png"\nbasemap_attribution = "Example tiles"',
+        workspace["folder"], "broken.toml", facilities="facilities_broken.csv", standard=None, population=False
     )
-    assert cli(["report", "--config", str(config)]) == 2
+    assert cli(["report", "--config", str(config), "-q"]) == 2
     error = capsys.readouterr().err
     assert error.startswith("facility-coverage report: error:")
-    assert "tiles.example.org" in error
+    assert "facilities_broken.csv" in error
+    assert "43°45'E" in error
     assert "details:" in error
+    assert "Traceback" not in error
+    assert error.count("\n") == 1  # one line, even though run.log keeps the traceback
     assert [run.id for run in _runs(workspace)] == [1, 2]
     after = _snapshot(reports)
     failed = [name for name in after if name.startswith("failed/")]
     assert len(failed) == 1
-    assert "run 3 failed" in after[failed[0]].decode("utf-8")
+    log = after[failed[0]].decode("utf-8")
+    assert "run 3 failed" in log
+    assert "Traceback" in log
     assert {k: v for k, v in after.items() if k not in failed} == before
     assert not list(reports.glob(".partial-*"))
 
