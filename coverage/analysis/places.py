@@ -294,6 +294,11 @@ def _population_column(frame: gpd.GeoDataFrame, columns: PointColumns, label: st
     return find_role_column(names, POPULATION_NAMES)
 
 
+def _shown(value: object) -> str:
+    """A cell as the planner typed it: numbers as numbers, text quoted."""
+    return f"{value:g}" if isinstance(value, int | float | np.number) else repr(str(value))
+
+
 def _stated_population(frame: gpd.GeoDataFrame, column: str | None, label: str, *, option: str | None) -> pd.Series:
     """The population stated in the file: numbers of people, 0 or more; blank cells missing."""
     if column is None:
@@ -305,7 +310,7 @@ def _stated_population(frame: gpd.GeoDataFrame, column: str | None, label: str, 
     negative = values < 0
     if bad.any() or negative.any():
         where = np.flatnonzero((bad | negative).to_numpy())
-        examples = ", ".join(f"id {frame['id'].iloc[i]}: {raw.iloc[i]!r}" for i in where[:5])
+        examples = ", ".join(f"id {frame['id'].iloc[i]}: {_shown(raw.iloc[i])}" for i in where[:5])
         more = f" and {len(where) - 5} more" if len(where) > 5 else ""
         msg = (
             f"{label}: column {column!r} ({option or 'the population column'}) must hold numbers of people, 0 or more; "
