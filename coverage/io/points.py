@@ -676,20 +676,10 @@ def _read_points(
         )
     points = _assign_ids(points, id_column, row_numbers, row_word, label)
     if key != "wgs84":
+        _check_in_china(points, key, row_numbers, row_word, label)
         points = points.set_geometry(geometry_to_wgs84(points.geometry, datum=key))
     points = points.set_crs(_WGS84, allow_override=True)
     points.index = pd.RangeIndex(len(points))
-    if key != "wgs84":
-        xy = shapely.get_coordinates(points.geometry.values)
-        outside = ~in_china(xy[:, 0], xy[:, 1])
-        if outside.any():
-            logger.warning(
-                "%s: %d of %d points lie outside China, where the %s datum is not used; check the datum option",
-                label,
-                int(outside.sum()),
-                len(points),
-                key,
-            )
     converted = "converted to WGS84" if key != "wgs84" else "unchanged"
     logger.info("read %d %s from %s (%sdatum %s, %s)", len(points), what, path.name, detail, key, converted)
     return points
@@ -707,6 +697,27 @@ def _tag_coordinate_columns(points: gpd.GeoDataFrame, tag: str, label: str) -> g
     if renames:
         logger.info("%s: coordinate columns %s renamed to say they are %s", label, ", ".join(renames), tag)
     return points.rename(columns=renames)
+
+
+def _check_in_china(points: gpd.GeoDataFrame, datum: str, row_numbers: np.ndarray, row_word: str, label: str) -> None:
+    """Refuse a Chinese web-map datum for points outside China: converting them would move them for nothing.
+
+    GCJ-02 and BD-09 exist only inside China's rectangle; coordinates outside it
+    are WGS84 already, and BD-09's rotation would still shift them by ~1 km.
+    """
+    xy = shapely.get_coordinates(points.geometry.values)
+    outside = ~in_china(xy[:, 0], xy[:, 1])
+    if not outside.any():
+        return
+    where = np.flatnonzero(outside)
+    ids = points["id"].astype(str).to_numpy()
+    examples = [f"{row_word} {row_numbers[i]} (id {ids[i]}) at lon {xy[i, 0]:.5f}, lat {xy[i, 1]:.5f}" for i in where]
+    msg = (
+        f"{label}: datum {datum} (--datum) is used only by Chinese web maps, but {_count(len(where), 'point')} of "
+        f"{len(points):,} lie outside China: {_list_items(examples)}. Points outside China are in WGS84 already: "
+        "give --datum wgs84 (or split the file by datum)."
+    )
+    raise InputError(msg)
 
 
 def outside_extent(

@@ -238,11 +238,13 @@ def test_gcj02_polygon_file_gives_a_wgs84_point_inside_the_true_boundary():
     assert gpd.read_file(DONGXIHU_WGS84).geometry.iloc[0].contains(points.geometry.iloc[0])
 
 
-def test_gcj02_outside_china_leaves_points_and_warns(hospitals, caplog):
-    with caplog.at_level(logging.WARNING, logger="coverage.io.points"):
-        points = read_points(CSV, datum="gcj02")
-    assert np.array_equal(_xy(points), hospitals[["lon", "lat"]].to_numpy())
-    assert "11 of 11 points lie outside China" in caplog.text
+@pytest.mark.parametrize("datum", ["gcj02", "bd09"])
+def test_a_chinese_datum_outside_china_is_refused(datum):
+    # BD-09 would shift every Comoros hospital by about a kilometre, GCJ-02 by nothing: both are a wrong option
+    with pytest.raises(InputError, match=rf"datum {datum} \(--datum\).*11 points of 11 lie outside China") as info:
+        read_points(CSV, datum=datum)
+    assert "row 2 (id" in str(info.value)
+    assert "--datum wgs84" in str(info.value)
 
 
 def test_a_geometry_column_in_a_csv_is_kept(tmp_path):
