@@ -31,7 +31,7 @@ from coverage.network.profiles import Profile, edge_speeds_kph
 logger = logging.getLogger(__name__)
 
 #: Bump when the cached arrays change meaning, so old caches are not reused.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 #: A disconnected piece holding less than this share of the nodes is a "small piece": a
 #: fragment cut off from the roads around it (a mapping gap, a private estate). Separate
@@ -345,33 +345,52 @@ def cache_key(*parts: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+class CacheDamagedError(ValueError):
+    """A cached network whose arrays do not match the checksum written with them."""
+
+
+def arrays_sha256(arrays: dict[str, np.ndarray]) -> str:
+    """sha256 of named arrays: their names, dtypes, shapes and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
 def save_network(network: Network, path: str | os.PathLike[str]) -> None:
-    """Write a prepared network to one ``.npz`` file, atomically."""
+    """Write a prepared network to one ``.npz`` file, atomically, with a checksum of its arrays.
+
+    :func:`load_cached_network` recomputes the checksum: a file damaged on disk or
+    changed by hand is not trusted.
+    """
     path = Path(path)
     coords, line_index = shapely.get_coordinates(network.seg_geometry, return_index=True)
+    arrays = {
+        "node_ids": network.node_ids,
+        "node_xy": network.node_xy,
+        "seg_u": network.seg_u,
+        "seg_v": network.seg_v,
+        "seg_forward_s": network.seg_forward_s,
+        "seg_backward_s": network.seg_backward_s,
+        "seg_length_m": network.seg_length_m,
+        "seg_highway": network.seg_highway,
+        "coords": coords,
+        "line_index": line_index.astype(np.int32),
+        "problem": network.problems["problem"].to_numpy(dtype=str),
+        "problem_detail": network.problems["detail"].to_numpy(dtype=str),
+        "problem_xy": network.problems[["x", "y"]].to_numpy(dtype=np.float64).reshape(-1, 2),
+    }
     meta = {"crs": network.crs.to_wkt(), "profile": network.profile, "source": network.source}
+    arrays["meta"] = np.array(json.dumps(meta))
+    checksum = arrays_sha256(arrays)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     os.close(handle)
     try:
         with open(temporary, "wb") as out:
-            np.savez(
-                out,
-                meta=np.array(json.dumps(meta)),
-                node_ids=network.node_ids,
-                node_xy=network.node_xy,
-                seg_u=network.seg_u,
-                seg_v=network.seg_v,
-                seg_forward_s=network.seg_forward_s,
-                seg_backward_s=network.seg_backward_s,
-                seg_length_m=network.seg_length_m,
-                seg_highway=network.seg_highway,
-                coords=coords,
-                line_index=line_index.astype(np.int32),
-                problem=network.problems["problem"].to_numpy(dtype=str),
-                problem_detail=network.problems["detail"].to_numpy(dtype=str),
-                problem_xy=network.problems[["x", "y"]].to_numpy(dtype=np.float64).reshape(-1, 2),
-            )
+            np.savez(out, sha256=np.array(checksum), **arrays)  # type: ignore[arg-type]
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
@@ -379,29 +398,41 @@ def save_network(network: Network, path: str | os.PathLike[str]) -> None:
 
 
 def load_cached_network(path: str | os.PathLike[str]) -> Network:
-    """Read a network written by :func:`save_network`."""
+    """Read a network written by :func:`save_network`, after checking its arrays against their checksum.
+
+    Raises
+    ------
+    CacheDamagedError
+        When the file holds no checksum or its arrays do not match it.
+    """
     with np.load(path, allow_pickle=False) as data:
-        meta = json.loads(str(data["meta"]))
-        geometry = shapely.linestrings(data["coords"], indices=data["line_index"])
-        return Network(
-            crs=CRS.from_wkt(meta["crs"]),
-            profile=meta["profile"],
-            source=meta["source"],
-            node_ids=data["node_ids"],
-            node_xy=data["node_xy"],
-            seg_u=data["seg_u"],
-            seg_v=data["seg_v"],
-            seg_forward_s=data["seg_forward_s"],
-            seg_backward_s=data["seg_backward_s"],
-            seg_length_m=data["seg_length_m"],
-            seg_highway=data["seg_highway"],
-            seg_geometry=np.asarray(geometry),
-            problems=pd.DataFrame(
-                {
-                    "problem": data["problem"],
-                    "detail": data["problem_detail"],
-                    "x": data["problem_xy"][:, 0],
-                    "y": data["problem_xy"][:, 1],
-                }
-            ),
-        )
+        arrays = {name: data[name] for name in data.files if name != "sha256"}
+        stored = str(data["sha256"]) if "sha256" in data.files else None
+    if stored is None or arrays_sha256(arrays) != stored:
+        what = "holds no checksum" if stored is None else "does not match the checksum written with it"
+        msg = f"the cached network {path} {what}: it was damaged or changed after it was written"
+        raise CacheDamagedError(msg)
+    meta = json.loads(str(arrays["meta"]))
+    geometry = shapely.linestrings(arrays["coords"], indices=arrays["line_index"])
+    return Network(
+        crs=CRS.from_wkt(meta["crs"]),
+        profile=meta["profile"],
+        source=meta["source"],
+        node_ids=arrays["node_ids"],
+        node_xy=arrays["node_xy"],
+        seg_u=arrays["seg_u"],
+        seg_v=arrays["seg_v"],
+        seg_forward_s=arrays["seg_forward_s"],
+        seg_backward_s=arrays["seg_backward_s"],
+        seg_length_m=arrays["seg_length_m"],
+        seg_highway=arrays["seg_highway"],
+        seg_geometry=np.asarray(geometry),
+        problems=pd.DataFrame(
+            {
+                "problem": arrays["problem"],
+                "detail": arrays["problem_detail"],
+                "x": arrays["problem_xy"][:, 0],
+                "y": arrays["problem_xy"][:, 1],
+            }
+        ),
+    )

@@ -19,6 +19,7 @@ from coverage.io.gis_roads import DEFAULT_ROAD_CLASS
 from coverage.io.osm import OSM_SUFFIXES, roads_from_osm
 from coverage.io.roads import Roads
 from coverage.network.prepared import (
+    CacheDamagedError,
     Network,
     cache_key,
     default_cache_dir,
@@ -120,8 +121,12 @@ def load_network(
     if use_cache and cache_file.exists():
         try:
             network = load_cached_network(cache_file)
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-            logger.warning("ignoring unreadable cache %s (%s)", cache_file, error)
+        except CacheDamagedError as error:
+            logger.warning("%s; building it again from %s", error, path.name)
+        except (OSError, ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile) as error:
+            logger.warning(
+                "the cached network %s cannot be read (%s); building it again from %s", cache_file, error, path.name
+            )
         else:
             logger.info("loaded cached %r from %s", network, cache_file)
             return network

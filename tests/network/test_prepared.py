@@ -445,11 +445,44 @@ def test_a_corrupt_cache_is_ignored_and_rebuilt(tmp_path, monkeypatch, caplog, d
     calls = count_reads(monkeypatch)
     with caplog.at_level(logging.WARNING, logger="coverage.network.sources"):
         rebuilt = load_network(FOMBONI, cache_dir=tmp_path)
-    assert "ignoring unreadable cache" in caplog.text
+    assert "cannot be read" in caplog.text or "does not match the checksum" in caplog.text
     assert cache_file.name in caplog.text
     assert len(calls) == 1
     assert_same_network(original, rebuilt)
     assert_same_network(original, load_cached_network(cache_file))  # written again, whole
+
+
+def _rewrite_cache(path, **changes):
+    """The cache file with some arrays replaced, its checksum left as it was (an edit, or damage on disk)."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays.update(changes)
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+@pytest.mark.parametrize("change", ["faster_roads", "inconsistent_arrays", "no_checksum"])
+def test_a_changed_cache_is_not_trusted_and_rebuilt(tmp_path, monkeypatch, caplog, change):
+    original = load_network(FOMBONI, cache_dir=tmp_path)
+    (cache_file,) = tmp_path.iterdir()
+    if change == "faster_roads":  # every trip twice as fast: the shares would rise, silently
+        _rewrite_cache(cache_file, seg_forward_s=original.seg_forward_s / 2, seg_backward_s=original.seg_backward_s / 2)
+    elif change == "inconsistent_arrays":  # pieces pointing at nodes that do not exist
+        _rewrite_cache(cache_file, seg_v=original.seg_v + original.n_nodes)
+    else:
+        with np.load(cache_file, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files if name != "sha256"}
+        with open(cache_file, "wb") as handle:
+            np.savez(handle, **arrays)
+    calls = count_reads(monkeypatch)
+    with caplog.at_level(logging.WARNING, logger="coverage.network.sources"):
+        rebuilt = load_network(FOMBONI, cache_dir=tmp_path)
+    expected = "holds no checksum" if change == "no_checksum" else "does not match the checksum written with it"
+    assert expected in caplog.text
+    assert "building it again from fomboni.osm" in caplog.text
+    assert len(calls) == 1
+    assert_same_network(original, rebuilt)
+    assert_same_network(original, load_cached_network(cache_file))
 
 
 def test_use_cache_false_writes_and_reads_nothing(tmp_path, monkeypatch):
