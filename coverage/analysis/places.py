@@ -24,11 +24,13 @@ import pandas as pd
 import shapely
 
 from coverage._errors import InputError
+from coverage._notices import warn_once
 from coverage.analysis.demand import population_by_nearest_place
 from coverage.io.kinds import KindMap, apply_kind_map, find_role_column
 from coverage.io.osm import OSM_SUFFIXES, facilities_from_osm, places_from_osm
 from coverage.io.points import PointColumns, outside_extent, read_points
 from coverage.network.profiles import Profile
+from coverage.network.routing import id_order
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +119,37 @@ def select_facilities(facilities: gpd.GeoDataFrame, *, kinds: Sequence[str] | No
             )
         return selected.reset_index(drop=True)
     return facilities.reset_index(drop=True)
+
+
+def warn_shared_points(facilities: gpd.GeoDataFrame, *, source: str) -> None:
+    """Warn about facilities at one and the same point, and say which one counts as the nearest.
+
+    Places they both serve get the first by id order (see
+    :func:`coverage.network.routing.stand_ins`); two rows for one facility, or a
+    copied coordinate, are worth checking.
+    """
+    if len(facilities) < 2:
+        return
+    xy = np.round(shapely.get_coordinates(np.asarray(facilities.geometry.values)), 7)
+    frame = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "rank": id_order(facilities["id"].astype(str).to_numpy())})
+    shared = frame[frame.duplicated(["x", "y"], keep=False)]
+    if shared.empty:
+        return
+    groups = []
+    for (x, y), group in shared.sort_values("rank").groupby(["x", "y"], sort=False):
+        rows = facilities.iloc[group.index]
+        names = [f"{name!r} (id {fid})" for fid, name in zip(rows["id"], rows["name"], strict=True)]
+        groups.append(f"{' and '.join(names)} at lon {x:.6f}, lat {y:.6f}")
+    listed = "; ".join(groups[:5]) + (f"; and {len(groups) - 5} more points" if len(groups) > 5 else "")
+    warn_once(
+        logger,
+        "%s: %d facilities share %d points: %s. Places they serve count the first by id as their nearest; "
+        "if one facility is listed twice, remove the copy.",
+        source,
+        len(shared),
+        len(groups),
+        listed,
+    )
 
 
 def is_osm(path: Path) -> bool:

@@ -28,7 +28,14 @@ from coverage.analysis.calibration import (
 )
 from coverage.analysis.demand import population_cells, read_population_grid
 from coverage.analysis.isochrones import DEFAULT_BUFFER_M, facility_isochrones, isochrones, service_areas
-from coverage.analysis.places import PlaceNotes, read_facilities, read_villages, region_around, select_facilities
+from coverage.analysis.places import (
+    PlaceNotes,
+    read_facilities,
+    read_villages,
+    region_around,
+    select_facilities,
+    warn_shared_points,
+)
 from coverage.analysis.places import Region as PlaceRegion
 from coverage.analysis.result import DEFAULT_MINUTES, Analysis, checked_thresholds, covered_column
 from coverage.analysis.totals import PopulationTotals, read_population_totals, totals_from_zones
@@ -292,6 +299,13 @@ def analyze(
             "Give a facility file with --facilities, other --kinds, or a larger region."
         )
         raise InputError(msg)
+
+    facility_source = (
+        osm.name
+        if facilities is None
+        else (f"facilities file {facilities}" if isinstance(facilities, str | os.PathLike) else "the facilities")
+    )
+    warn_shared_points(facility_frame, source=facility_source)
 
     step("population")
     cells = None

@@ -23,6 +23,7 @@ reversed graph.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -125,6 +126,42 @@ def _direct_pairs(sources: Attachment, points: Attachment, along: np.ndarray, ag
     return pd.DataFrame({"source": s, "point": t, "seconds": seconds})
 
 
+def id_order(ids: np.ndarray) -> np.ndarray:
+    """Rank of each id in natural order: numbers in ids compare as numbers (``node/9`` before ``node/10``)."""
+
+    def key(text: str) -> tuple[str | int, ...]:
+        parts = re.split(r"(\d+)", text)
+        return tuple(int(part) if i % 2 else part for i, part in enumerate(parts))
+
+    keys = [key(str(i)) for i in ids]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[order] = np.arange(len(keys))
+    return rank
+
+
+def stand_ins(points: Attachment) -> np.ndarray:
+    """For each point, the point that stands for it: the first by :func:`id_order` attached at the very same place.
+
+    Facilities at one point are equally near to everything; a search from all of
+    them would give each place whichever its queue met first. Searching from the
+    first by id only makes the tie-break a rule: the same facility for every place.
+    """
+    if len(points) == 0:
+        return np.zeros(0, dtype=np.int64)
+    frame = pd.DataFrame(
+        {
+            "segment": points.segment,
+            "fraction": points.fraction,
+            "access": points.access_s,
+            "rank": id_order(points.ids),
+            "index": np.arange(len(points)),
+        }
+    ).sort_values("rank")
+    first = frame.groupby(["segment", "fraction", "access"], sort=False)["index"].transform("first")
+    return first.sort_index().to_numpy(dtype=np.int64)
+
+
 @dataclass(frozen=True)
 class Reach:
     """Result of one multi-source search: the nearest facility of every node.
@@ -176,13 +213,15 @@ def nearest_facility(
         msg = "no facilities to search from: the facility set is empty. Check the facility file or the kinds selected."
         raise InputError(msg)
     reverse = direction == "to_facility"
-    augmented, _, _ = _augmented(network, facilities, reverse)
+    # facilities at one point: the first by id is searched from, so every place gets the same one
+    searched = np.unique(stand_ins(facilities))
+    augmented, _, _ = _augmented(network, facilities.subset(searched), reverse)
     n = network.n_nodes
-    virtual = np.arange(n, n + len(facilities))
+    virtual = np.arange(n, n + len(searched))
     seconds, _, sources = dijkstra(
         augmented, directed=True, indices=virtual, min_only=True, return_predecessors=True, limit=limit_s
     )
-    node_facility = np.where(sources[:n] >= 0, sources[:n] - n, -1).astype(np.int64)
+    node_facility = np.where(sources[:n] >= 0, searched[np.maximum(sources[:n] - n, 0)], -1).astype(np.int64)
     return Reach(direction=direction, node_seconds=seconds[:n], node_facility=node_facility, facilities=facilities)
 
 
@@ -207,6 +246,9 @@ def reach_points(network: Network, reach: Reach, points: Attachment) -> tuple[np
     )
     direct = _direct_pairs(reach.facilities, points, along, against)
     if len(direct):
+        # the same tie-break as the search: facilities at one point are one, the first by id
+        direct["source"] = stand_ins(reach.facilities)[direct["source"].to_numpy()]
+        direct = direct.sort_values(["point", "seconds", "source"], kind="stable")
         best = direct.loc[direct.groupby("point")["seconds"].idxmin()]
         idx = best["point"].to_numpy()
         better = best["seconds"].to_numpy() < seconds[idx]

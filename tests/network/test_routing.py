@@ -129,3 +129,30 @@ def test_adding_a_facility_never_increases_a_time(mwali_network, seed, count, di
     before, _ = reach_points(mwali_network, nearest_facility(mwali_network, fewer, direction=direction), places)
     after, _ = reach_points(mwali_network, nearest_facility(mwali_network, facilities, direction=direction), places)
     assert np.all(after <= before + 1e-9)
+
+
+@pytest.mark.parametrize("direction", ["from_facility", "to_facility"])
+def test_facilities_at_one_point_tie_by_id_order(mwali_network, direction):
+    """Two facilities at one point: every place gets the first by id, whatever order they are listed in."""
+    rng = np.random.default_rng(11)
+    spots = _random_points(mwali_network, rng, 3)
+    points = gpd.GeoSeries([spots.iloc[0], spots.iloc[0], spots.iloc[1], spots.iloc[2], spots.iloc[1]], crs=spots.crs)
+    ids = np.array(["node/10", "node/9", "way/2", "way/1", "way/3"])  # node/9 comes before node/10 (numbers as numbers)
+    places = _attach(mwali_network, _random_points(mwali_network, rng, 400))
+    chosen = {}
+    for order in ([0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [1, 4, 0, 3, 2]):
+        facilities = attach_points(
+            mwali_network, points.iloc[order], access_speed_kph=5.0, tolerance_m=500.0, ids=ids[order]
+        )
+        reach = nearest_facility(mwali_network, facilities, direction=direction)
+        seconds, facility = reach_points(mwali_network, reach, places)
+        named = np.where(facility >= 0, facilities.ids[np.maximum(facility, 0)], "")
+        chosen[tuple(order)] = (named, seconds)
+        # the first by id at each shared point serves; the other never does
+        served = set(named[named != ""])
+        assert not {"node/10", "way/3"} & served
+        assert {"node/9", "way/2"} <= served
+    (first, first_seconds), *others = chosen.values()
+    for named, seconds in others:
+        np.testing.assert_array_equal(named, first)
+        np.testing.assert_array_equal(seconds, first_seconds)
