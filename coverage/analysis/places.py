@@ -92,24 +92,56 @@ class PlaceNotes:
     villages: dict[str, Any] = field(default_factory=dict)
 
 
-def select_facilities(facilities: gpd.GeoDataFrame, *, kinds: Sequence[str] | None, ems: bool) -> gpd.GeoDataFrame:
-    """Keep the facilities of the kinds asked for; for EMS, ambulance stations or else hospitals.
+def no_emergency(facilities: pd.DataFrame) -> np.ndarray:
+    """True for facilities that say they take no emergencies: OSM ``emergency=no``, or ``no`` in an ``emergency`` column."""
+    said = pd.Series(False, index=facilities.index)
+    if "emergency" in facilities:
+        said |= facilities["emergency"].astype(str).str.strip().str.lower().isin(["no", "否", "无"])
+    if "osm_tags" in facilities:
+        said |= facilities["osm_tags"].astype(str).str.split("; ").map(lambda tags: "emergency=no" in tags)
+    return said.to_numpy(dtype=bool)
+
+
+def ems_bases(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The facilities an EMS analysis starts from: the ambulance stations, or else the hospitals that take emergencies.
 
     Plans site EMS stations at medical institutions ("依托医疗机构设置急救站点"), so when a
-    region has no ambulance station the hospitals serve as EMS bases. That is a
+    region has no ambulance station (kind ``ems``) its hospitals serve as EMS bases,
+    except those tagged ``emergency=no`` (a therapy or rehabilitation hospital). That is a
     stand-in: the analysis' notes say so, and the standards never pass a target on it.
     """
-    if ems:
-        stations = facilities[facilities["kind"] == "ems"]
-        if len(stations):
-            return stations.reset_index(drop=True)
-        hospitals = int((facilities["kind"] == "hospital").sum())
-        logger.warning(
+    stations = facilities[facilities["kind"] == "ems"]
+    if len(stations):
+        return stations
+    hospitals = facilities["kind"] == "hospital"
+    refused = hospitals & no_emergency(facilities)
+    bases = facilities[hospitals & ~refused]
+    left_out = facilities[refused]
+    if len(left_out):
+        named = ", ".join(
+            str(name) if str(fid) in str(name) else f"{name} ({fid})"
+            for fid, name in zip(left_out["id"], left_out["name"], strict=True)
+        )
+        warn_once(
+            logger,
+            "%d hospitals take no emergencies (emergency=no) and are no EMS bases: %s",
+            len(left_out),
+            named,
+        )
+    if len(bases):
+        warn_once(
+            logger,
             "no ambulance stations (kind 'ems') in the facility data: the %d hospitals stand in as EMS bases; "
             "targets measured on them are reported as 'assumed', never as met",
-            hospitals,
+            len(bases),
         )
-        return facilities[facilities["kind"] == "hospital"].reset_index(drop=True)
+    return bases
+
+
+def select_facilities(facilities: gpd.GeoDataFrame, *, kinds: Sequence[str] | None, ems: bool) -> gpd.GeoDataFrame:
+    """Keep the facilities of the kinds asked for; for EMS, the EMS bases (see :func:`ems_bases`)."""
+    if ems:
+        return ems_bases(facilities).reset_index(drop=True)
     if kinds:
         unknown = sorted(set(kinds) - set(facilities["kind"].astype(str)))
         selected = facilities[facilities["kind"].isin(kinds)]
@@ -190,6 +222,12 @@ def read_facilities(
         mapping = apply_kind_map(frame, kind_map, category_column=columns.kind, name_column=columns.name, label=label)
         notes.facilities.update(mapping.report())
         frame["kind"] = mapping.kinds.to_numpy()
+        category = mapping.columns.get("category")
+        frame["admitted_by"] = (
+            f"the {category!r} column of the facility file (kind map {mapping.kind_map})"
+            if category
+            else "every row of the facility file (no kind column)"
+        )
         frame = frame[~mapping.dropped].reset_index(drop=True)
     frame = _within_region(frame, region, extent=extent, label=label, what="facilities", notes=notes.facilities)
     notes.facilities["count"] = len(frame)

@@ -204,6 +204,7 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
             "by_kind": {str(k): int(v) for k, v in analysis.facilities["kind"].value_counts().items()},
             "off_network": int(analysis.facilities["off_network"].sum()),
             "outside_boundary": int(analysis.facilities.get("outside_boundary", pd.Series(dtype=bool)).sum()),
+            "list": _facility_list(analysis.facilities),
         },
         "road_problems": {str(k): int(v) for k, v in analysis.network.problems["problem"].value_counts().items()},
         "villages": {
@@ -243,6 +244,15 @@ def population_summary(analysis: Analysis) -> dict[str, Any]:
         "villages_without_population": int(population.isna().sum()),
         "calibration": calibration.as_dict() if calibration is not None else None,
     }
+
+
+def _facility_list(facilities: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Each facility counted: id, name, kind and what admitted it (its OSM tags, or the user's file)."""
+    admitted = facilities["admitted_by"] if "admitted_by" in facilities else pd.Series("", index=facilities.index)
+    return [
+        {"id": str(fid), "name": str(name), "kind": str(kind), "admitted_by": str(by) if pd.notna(by) else ""}
+        for fid, name, kind, by in zip(facilities["id"], facilities["name"], facilities["kind"], admitted, strict=True)
+    ]
 
 
 def zone_table(analysis: Analysis) -> pd.DataFrame:

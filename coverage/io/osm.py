@@ -370,6 +370,12 @@ def _to_frame(
 def facilities_from_osm(path: str | os.PathLike[str], *, boundary: shapely.Geometry | None = None) -> gpd.GeoDataFrame:
     """Read health facilities (hospitals, clinics, doctors, ambulance stations) from an OSM file.
 
+    An object is a facility when it carries one of :data:`HEALTH_TAGS`; its kind is
+    that of the first tag listed there that it carries (``emergency=ambulance_station``
+    before ``amenity=hospital``...). Other tags do not admit anything:
+    ``healthcare=pharmacy``, ``healthcare=laboratory``, ``amenity=dentist`` are not
+    facilities of the plans' circles.
+
     Returns
     -------
     geopandas.GeoDataFrame
@@ -377,14 +383,17 @@ def facilities_from_osm(path: str | os.PathLike[str], *, boundary: shapely.Geome
         (``"node/123"``, ``"way/456"``), ``name`` (the OSM ``name``, else ``name:zh``, else
         ``"<kind> <id> (unnamed)"``),
         ``name_zh``, ``kind`` (``hospital``, ``clinic``,
-        ``doctors``, ``ems``), ``osm_tags`` (the source tags as ``k=v; ...``).
+        ``doctors``, ``ems``), ``admitted_by`` (the tags of :data:`HEALTH_TAGS` it
+        carries, ``k=v; ...``), ``emergency`` (its ``emergency`` tag: ``no`` keeps a
+        hospital from serving as an EMS base), ``osm_tags`` (the source tags as ``k=v; ...``).
     """
     path = check_osm_path(path)
     rows: list[dict[str, object]] = []
     geometry = []
     unlocated = 0
     for osm_type, osm_id, tags, point in _read_tagged(path, ("amenity", "healthcare", "emergency")):
-        kinds = [kind for (key, value), kind in HEALTH_TAGS.items() if tags.get(key) == value]
+        admitting = [(f"{key}={value}", kind) for (key, value), kind in HEALTH_TAGS.items() if tags.get(key) == value]
+        kinds = [kind for _, kind in admitting]
         if not kinds:
             continue
         if point is None:
@@ -397,13 +406,16 @@ def facilities_from_osm(path: str | os.PathLike[str], *, boundary: shapely.Geome
                 "name": tags.get("name") or tags.get("name:zh") or f"{kinds[0]} {osm_type}/{osm_id} (unnamed)",
                 "name_zh": tags.get("name:zh") or "",
                 "kind": kinds[0],
+                "admitted_by": "; ".join(tag for tag, _ in admitting),
+                "emergency": tags.get("emergency", ""),
                 "osm_tags": "; ".join(f"{k}={v}" for k, v in sorted(tags.items())),
             }
         )
         geometry.append(point)
     if unlocated:
         logger.warning("%s: %d health facilities have no usable location (cut by the extract)", path.name, unlocated)
-    frame = _to_frame(rows, geometry, boundary, ["id", "name", "name_zh", "kind", "osm_tags"])
+    columns = ["id", "name", "name_zh", "kind", "admitted_by", "emergency", "osm_tags"]
+    frame = _to_frame(rows, geometry, boundary, columns)
     logger.info(
         "%s: read %d health facilities %s",
         path.name,
