@@ -27,13 +27,22 @@ def once_per_run() -> Iterator[None]:
         _given.reset(token)
 
 
-def warn_once(logger: logging.Logger, message: str, *args: object) -> None:
-    """``logger.warning(message, *args)``, unless the same text was given before in this run."""
+def warn_once(logger: logging.Logger, message: str, *args: object, key: str | None = None) -> None:
+    """``logger.warning(message, *args)``, unless given before in this run.
+
+    "Before" means the same text, or the same ``key`` when one is given: e.g. the
+    villages off the road network, counted again on another profile's roads, are
+    one notice; the later counts are logged at INFO.
+    """
     text = message % args if args else message
     given = _given.get()
     if given is not None:
-        if text in given:
-            logger.debug("(again) %s", text)
+        seen = key or text
+        if seen in given:
+            if key:
+                logger.info("%s", text)
+            else:
+                logger.debug("(again) %s", text)
             return
-        given.add(text)
+        given.add(seen)
     logger.warning("%s", text)

@@ -27,9 +27,11 @@ from coverage.analysis.calibration import (
     with_region,
 )
 from coverage.analysis.demand import population_cells, read_population_grid
+from coverage.analysis.flags import warn_flagged
 from coverage.analysis.isochrones import DEFAULT_BUFFER_M, facility_isochrones, isochrones, service_areas
 from coverage.analysis.places import (
     PlaceNotes,
+    no_emergency,
     read_facilities,
     read_villages,
     region_around,
@@ -276,7 +278,7 @@ def analyze(
         check_zones_overlap(zone_frame, shapely.box(*extent), source=str(zones), region=f"of {osm.name}")
 
     step("facilities")
-    facility_frame = read_facilities(
+    every_facility = read_facilities(
         facilities,
         osm=osm,
         region=area,
@@ -286,12 +288,18 @@ def analyze(
         kind_map=kinds_by,
         notes=notes,
     )
-    facility_frame = select_facilities(facility_frame, kinds=kinds, ems=ems)
+    facility_frame = select_facilities(every_facility, kinds=kinds, ems=ems)
     if facility_frame.empty:
+        refused = int(((every_facility["kind"] == "hospital") & no_emergency(every_facility)).sum())
         wanted = (
             f"facility of kind {', '.join(kinds)}"
             if kinds
-            else ("EMS station or hospital" if ems else "health facility")
+            else (
+                "EMS station or hospital taking emergencies"
+                + (f" ({refused} hospitals are tagged emergency=no)" if refused else "")
+                if ems
+                else "health facility"
+            )
         )
         source = "the facility file" if facilities is not None else f"{osm.name} within the region"
         msg = (
@@ -341,6 +349,11 @@ def analyze(
     cell_att = (
         attach_points(network, cells, access_speed_kph=speed, tolerance_m=tolerance) if cells is not None else None
     )
+    flagged = {"access_speed_kph": speed, "tolerance_m": tolerance}
+    warn_flagged(facility_att, what="facilities", **flagged)
+    warn_flagged(village_att, what="villages", frame=village_frame, **flagged)
+    if cell_att is not None:
+        warn_flagged(cell_att, what="populated raster cells", frame=cells, **flagged)
 
     step("travel times")
     reach = nearest_facility(network, facility_att, direction=direction)  # type: ignore[arg-type]

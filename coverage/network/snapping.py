@@ -144,14 +144,15 @@ def attach_points(
     access_s = distance / (access_speed_kph / 3.6)
     off = distance > tolerance_m
     small = network.small_piece[network.seg_u[segment]]
+    # the analysis says in a planner's words what these points are (villages, cells...) and where to see them
     if small.any():
-        logger.warning(
+        logger.info(
             "%d of %d points are attached to small disconnected pieces of the network (flagged small_piece)",
             int(small.sum()),
             len(small),
         )
     if off.any():
-        logger.warning(
+        logger.info(
             "%d of %d points are more than %.0f m from any road (flagged off_network, not dropped)",
             int(off.sum()),
             len(off),

@@ -94,6 +94,16 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def flagged_cells(analysis: Analysis) -> gpd.GeoDataFrame:
+    """The populated raster cells off the road network or on small road pieces, with their people, times and flags."""
+    cells = analysis.cells
+    if cells is None:
+        return gpd.GeoDataFrame({"population": []}, geometry=[], crs=4326)
+    chosen = cells[(cells["off_network"] | cells["small_piece"]).to_numpy(dtype=bool)]
+    keep = [c for c in cells.columns if c not in ("geometry",)]
+    return gpd.GeoDataFrame(chosen[keep], geometry=chosen.geometry, crs=cells.crs)
+
+
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write a CSV that Excel opens with Chinese text intact (UTF-8 with a byte-order mark) and runs no formula."""
     neutralise_formulas(distinct_columns(frame)).to_csv(path, index=False, encoding="utf-8-sig")
@@ -246,8 +256,10 @@ def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> dict[s
 
     The GeoPackage has the layers ``facilities``, ``villages``, ``isochrones``
     (dissolved per threshold), ``service_areas`` (nearest-facility partition),
-    ``isochrones_by_facility`` and ``road_problems``, each with the data credits in
-    its metadata (:func:`write_layer`). When the population was calibrated to
+    ``isochrones_by_facility``, ``road_problems`` and, when some populated raster
+    cells lie farther than the profile's tolerance from any road or on small road
+    pieces, ``flagged_cells`` (those cells, with their people, times and flags), each
+    with the data credits in its metadata (:func:`write_layer`). When the population was calibrated to
     official totals, ``population_calibration.csv`` lists each admin unit's total,
     raster sum, factor and status.
 
@@ -264,6 +276,8 @@ def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> dict[s
         "isochrones_by_facility": analysis.facility_isochrones,
         "road_problems": analysis.road_problems(),
     }
+    if analysis.cells is not None and (analysis.cells["off_network"] | analysis.cells["small_piece"]).any():
+        layers["flagged_cells"] = flagged_cells(analysis)
     names = [GPKG_NAME, VILLAGES_CSV, ZONES_CSV, SUMMARY_JSON]
     notes = analysis_metadata(analysis)
     with staged(out_dir) as staging:
