@@ -29,6 +29,7 @@ from coverage.analysis.calibration import (
 from coverage.analysis.demand import population_cells, read_population_grid
 from coverage.analysis.flags import warn_flagged
 from coverage.analysis.isochrones import DEFAULT_BUFFER_M, facility_isochrones, isochrones, service_areas
+from coverage.analysis.labels import name_unnamed
 from coverage.analysis.places import (
     PlaceNotes,
     no_emergency,
@@ -338,6 +339,24 @@ def analyze(
         calibration = with_region(calibration, cells)
     elif totals is not None and zone_frame is not None:
         village_frame, calibration = calibrate_villages(village_frame, totals, units=zone_frame["zone"].tolist())
+    # unnamed places get their kind, where they are and their id, so that every list can be acted on
+    village_frame = name_unnamed(
+        village_frame,
+        places=village_frame,
+        crs=network.crs,
+        kind_column="place",
+        default_kind="village",
+        zones=village_frame["zone"].to_numpy(),
+    )
+    facility_frame = facility_frame.assign(zone=assign_zones(facility_frame, zone_frame).to_numpy())
+    facility_frame = name_unnamed(
+        facility_frame,
+        places=village_frame,
+        crs=network.crs,
+        kind_column="kind",
+        default_kind="facility",
+        zones=facility_frame["zone"].to_numpy(),
+    )
 
     step("snapping")
     speed, tolerance = profile.access_speed_kph, profile.snap_tolerance_m

@@ -90,6 +90,8 @@ def _village_line(row: Any) -> str:
         return "no road route" if value is None or value != value else f"{value:.1f}"
 
     place = f"{row.name} ({row.zone})" if row.zone else str(row.name)
+    if str(row.id) not in place:  # named villages: the id too, to find them in the village file
+        place += f" [id {row.id}]"
     people = "" if row.population != row.population else f", {row.population:,.0f} people"
     return f"  {place}{people}: {minutes(row.minutes_before)} → {minutes(row.minutes_after)} min"
 

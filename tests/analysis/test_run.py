@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -126,16 +127,16 @@ def test_user_facility_file_in_gcj02_and_gbk(tmp_path, mwali_boundary, mwali_fac
     )
     assert plain.facilities["name"].str.startswith("卫生院").all()
     assert set(plain.facilities["id"]) == {f"F{i:03d}" for i in range(len(mwali_facilities))}
-    # Mwali is outside China, where GCJ-02 equals WGS84; check the option is accepted and applied
-    gcj = analyze(
-        COMOROS_PBF,
-        boundary=mwali_boundary,
-        facilities=_mwali_facility_csv(tmp_path / "g.csv", mwali_facilities, datum="gcj02"),
-        datum="gcj02",
-        per_facility_isochrones=False,
-        cache_dir=tmp_path,
-    )
-    np.testing.assert_allclose(gcj.villages["minutes"], plain.villages["minutes"])
+    # Mwali is outside China, where no one writes GCJ-02: the option is a mistake there, said before any work
+    with pytest.raises(InputError, match=r"datum gcj02 \(--datum\).*lie outside China.*give --datum wgs84"):
+        analyze(
+            COMOROS_PBF,
+            boundary=mwali_boundary,
+            facilities=_mwali_facility_csv(tmp_path / "g.csv", mwali_facilities, datum="gcj02"),
+            datum="gcj02",
+            per_facility_isochrones=False,
+            cache_dir=tmp_path,
+        )
 
 
 def test_swapped_lat_lon_is_reported(tmp_path, mwali_boundary, mwali_facilities):
@@ -167,9 +168,12 @@ def test_villages_from_a_user_file_with_population(tmp_path, mwali_boundary, mwa
     )
     assert (result.villages["population_source"] == "stated").all()
     assert result.villages["population"].tolist() == villages["人口"].tolist()
-    # a village with no name in the file is shown by its id
-    named = villages["村名"].where(villages["村名"].str.strip() != "", villages["id"])
-    assert result.villages["name"].tolist() == named.tolist()
+    named = villages["村名"] != ""
+    assert result.villages["name"][named].tolist() == villages["村名"][named].tolist()
+    # a village without a name is told by where it is, and its id
+    for row in result.villages[~named.to_numpy()].itertuples():
+        assert re.fullmatch(rf"unnamed village (at |\d+\.\d km [NESW]+ of ).+ \({row.id}\)", row.name)
+    assert result.villages["unnamed"].tolist() == (~named).tolist()
     assert (villages["村名"] == "").any()
 
 
