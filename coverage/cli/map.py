@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from coverage._errors import InputError
 from coverage.cli._options import (
     Commands,
     add_basemap_option,
@@ -20,11 +21,13 @@ from coverage.cli._options import (
     metres,
     positive_minutes,
 )
-from coverage.cli._runs import EXIT_OK, analyze_from_args, assess_from_args, check_region_options
+from coverage.cli._runs import EXIT_OK, analysis_inputs, analyze_from_args, assess_from_args, check_region_options
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from coverage.analysis.result import Analysis
+    from coverage.outputs.siting_map import SitingRun
     from coverage.standards.assessment import Assessment
 
 MAP_EPILOG = """\
@@ -109,6 +112,7 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from coverage.outputs.maps import check_basemap, coverage_map, save_map
     from coverage.outputs.paths import check_out_file
+    from coverage.outputs.siting_map import read_siting
     from coverage.outputs.static_map import draw_static_map
     from coverage.standards.standard import load_standard
 
@@ -120,35 +124,108 @@ def run(args: argparse.Namespace) -> int:
         check_out_file(args.png, option="--png", suffixes=(".png",), what="the static map")
     check_basemap(args.basemap, args.basemap_attribution)
     standard = load_standard(args.standard) if args.standard else None
-    sites = read_sites(args.sites) if args.sites else None
+    siting = read_siting(args.sites) if args.sites else None
+    if siting is not None:
+        _take_siting_settings(args, siting)
+    sites = read_sites(args.sites, from_site=siting is not None) if args.sites else None
     assessment: Assessment | None = None
+    after: Analysis | None = None
     if standard is not None:
         assessment = assess_from_args(args, standard)
         analysis = assessment.primary_analysis
     else:
         analysis = analyze_from_args(args)
+    if siting is not None and sites is not None:
+        analysis, after = _before_and_after(args, siting, analysis, sites)
     options = {"assessment": assessment, "sites": sites, "minutes": args.covered_minutes, "title": args.title}
+    extra = []
+    if after is not None and siting is not None and sites is not None:
+        from coverage.outputs.siting_map import before_after_layers, before_after_line
+
+        extra = before_after_layers(analysis, after, minutes=args.covered_minutes)
+        change = before_after_line(analysis, after, minutes=args.covered_minutes)
+        options["title"] = args.title or f"{after.region}: {len(sites)} new sites ({siting.model}); {change}"
+    shown = after if after is not None else analysis
     m = coverage_map(
-        analysis,
+        shown,
         **options,
         basemap=args.basemap,
         basemap_attribution=args.basemap_attribution,
         simplify_m=args.simplify_m,
+        extra_layers=extra,
     )
     size = save_map(m, out, self_contained=args.self_contained)
     written = [f"{out} ({size / 1e6:.1f} MB)"]
     if args.png:
-        draw_static_map(analysis, args.png, **options, simplify_m=args.simplify_m)
+        draw_static_map(shown, args.png, **options, simplify_m=args.simplify_m)
         written.append(str(args.png))
     if not args.quiet:
+        if after is not None:
+            print(options["title"])
         print(f"wrote {', '.join(written)} in {time.perf_counter() - started:.1f} s")
         print(analysis.attribution)
     return EXIT_OK
 
 
-def read_sites(path: str) -> gpd.GeoDataFrame:
+def _take_siting_settings(args: argparse.Namespace, siting: SitingRun) -> None:
+    """Draw the siting's own analysis: its profile, direction, facilities and threshold, unless the options contradict them."""
+    if args.standard:
+        msg = (
+            f"--sites {args.sites} draws the siting run's own before and after; the standard's targets before and "
+            "after the sites are in standards.csv of 'facility-coverage site --standard'. Leave out --standard here."
+        )
+        raise InputError(msg)
+    chosen = {"profile": siting.profile, "direction": siting.direction, "kinds": siting.kinds, "ems": siting.ems}
+    defaults = {"profile": "car", "direction": "to_facility", "kinds": None, "ems": False}
+    for name, value in chosen.items():
+        given = getattr(args, name)
+        if given != defaults[name] and given != value:
+            option = f"--{name}"
+            msg = (
+                f"{option} {given}: the sites of {args.sites} were chosen with {option} {value} "
+                f"({siting.path}); leave {option} out to draw them on their own analysis, or run 'site' again."
+            )
+            raise InputError(msg)
+        setattr(args, name, value)
+    if isinstance(siting.minutes, dict) and args.covered_minutes is None:
+        shown = ", ".join(f"{zone}={minutes:g}" for zone, minutes in siting.minutes.items())
+        msg = (
+            f"--sites {args.sites}: the sites were chosen with a threshold per zone ({shown}); the map judges every "
+            "place by one threshold: give it with --covered-minutes T."
+        )
+        raise InputError(msg)
+    if args.covered_minutes is None:
+        args.covered_minutes = float(siting.minutes)  # type: ignore[arg-type]
+    args.minutes = sorted({*args.minutes, args.covered_minutes})
+
+
+def _before_and_after(
+    args: argparse.Namespace, siting: SitingRun, before: Analysis, sites: gpd.GeoDataFrame
+) -> tuple[Analysis, Analysis]:
+    """The analysis the sites were chosen on, checked to be of the same inputs, and the same with the sites open."""
+    import dataclasses
+
+    from coverage.analysis.run import analyze
+    from coverage.outputs.siting_map import check_same_inputs, sites_as_facilities
+
+    check_same_inputs(siting, before, sites_path=args.sites)
+    facilities = sites_as_facilities(before.facilities, sites, kind=siting.site_kind)
+    after = analyze(
+        **{**analysis_inputs(args), "facilities": facilities},
+        profile=before.profile,
+        direction=before.direction,
+        minutes=before.minutes,
+        per_facility_isochrones=False,
+    )
+    # the sites are drawn as sites; the facility layers keep the existing ones
+    existing = after.facilities[after.facilities["id"].isin(before.facilities["id"])]
+    return before, dataclasses.replace(after, facilities=existing.reset_index(drop=True))
+
+
+def read_sites(path: str, *, from_site: bool = False) -> gpd.GeoDataFrame:
     """Candidate sites from the site command's sites.gpkg (layer sites) or sites.csv, or any point file."""
     from coverage.io.points import read_points
 
     layer = "sites" if Path(path).suffix.lower() == ".gpkg" else None
-    return read_points(path, layer=layer, id_column="site_id" if layer else None, what="candidate sites")
+    id_column = "site_id" if (layer or from_site) else None
+    return read_points(path, layer=layer, id_column=id_column, what="candidate sites")

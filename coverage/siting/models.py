@@ -540,12 +540,16 @@ def _unreachable(
         crs=4326,
     )
     if len(result):
+        # raster cells have no names worth listing; villages do
+        listed = (
+            "" if demand == "cells" else ": " + ", ".join(result["name"].head(5)) + (" ..." if len(result) > 5 else "")
+        )
         logger.warning(
-            "%d %s (%.0f people) are beyond reach of every candidate and existing facility: %s",
-            len(result),
-            demand,
-            float(result["population"].sum()),
-            ", ".join(result["name"].head(5)) + (" ..." if len(result) > 5 else ""),
+            "%s %s (%s people) are beyond reach of every candidate and existing facility within their threshold%s",
+            f"{len(result):,}",
+            "populated raster cells" if demand == "cells" else demand,
+            f"{float(result['population'].sum()):,.0f}",
+            listed,
         )
     return result
 
