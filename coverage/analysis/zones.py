@@ -143,20 +143,29 @@ def read_polygons(
     if not path.exists():
         msg = f"{what} file not found: {path}"
         raise InputError(msg)
+    if path.is_dir():
+        msg = f"{what} file {path} is a folder; give the path of a polygon file (GeoJSON, GeoPackage, Shapefile)."
+        raise InputError(msg)
     try:
         frame = gpd.read_file(path, layer=layer)
     except Exception as error:
-        msg = f"{path}: cannot read this polygon file ({error})."
+        msg = (
+            f"{what} file {path}: cannot read this polygon file ({error}). Give a GeoJSON, GeoPackage or "
+            "Shapefile that opens in QGIS."
+        )
         raise InputError(msg) from error
+    if not isinstance(frame, gpd.GeoDataFrame):
+        msg = f"{what} file {path} has no geometry (a table?); {what} must be polygons, in a GeoJSON, GeoPackage or Shapefile."
+        raise InputError(msg)
     if frame.crs is None:
-        msg = f"{path}: the file has no CRS; add a .prj (Shapefile) or a crs member, e.g. EPSG:4326."
+        msg = f"{what} file {path}: the file has no CRS; add a .prj (Shapefile) or a crs member, e.g. EPSG:4326."
         raise InputError(msg)
     polygons = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
     if polygons.empty:
         found = ", ".join(sorted(set(frame.geom_type.dropna()))) or "nothing"
-        msg = f"{path}: no polygons in this file (found {found}); {what} must be polygons."
+        msg = f"{what} file {path}: no polygons in this file (found {found}); {what} must be polygons."
         raise InputError(msg)
-    _check_degrees(polygons, path)
+    _check_degrees(polygons, path, what)
     return _checked_valid(polygons, path, what, repair=repair)
 
 
@@ -168,7 +177,7 @@ def _feature_label(frame: gpd.GeoDataFrame, index: object) -> str:
     return f"feature {number}" + (f" ({str(name)!r})" if isinstance(name, str) and name else "")
 
 
-def _check_degrees(frame: gpd.GeoDataFrame, path: Path) -> None:
+def _check_degrees(frame: gpd.GeoDataFrame, path: Path, what: str) -> None:
     """Refuse coordinates that cannot be degrees in a file whose CRS (declared, or GeoJSON's default) says they are."""
     if not CRS.from_user_input(frame.crs).is_geographic:
         return
@@ -176,7 +185,7 @@ def _check_degrees(frame: gpd.GeoDataFrame, path: Path) -> None:
     if max(abs(west), abs(east)) <= 180 and max(abs(south), abs(north)) <= 90:
         return
     msg = (
-        f"{path}: its coordinates (x {west:,.0f} to {east:,.0f}, y {south:,.0f} to {north:,.0f}) are not "
+        f"{what} file {path}: its coordinates (x {west:,.0f} to {east:,.0f}, y {south:,.0f} to {north:,.0f}) are not "
         f"longitude/latitude degrees, yet its CRS is {frame.crs.to_string()} (a GeoJSON without a crs member is "
         "longitude/latitude by definition). They look like metres of a projected CRS: save the file again with its "
         "own CRS (in QGIS: Layer > Set CRS, then Export > Save Features As), or reproject it to EPSG:4326."
@@ -194,12 +203,14 @@ def _checked_valid(frame: gpd.GeoDataFrame, path: Path, what: str, *, repair: bo
     listed = [f"{_feature_label(frame, frame.index[i])}: {shapely.is_valid_reason(geometry[i])}" for i in where[:5]]
     more = f" and {len(where) - 5} more" if len(where) > 5 else ""
     if repair:
-        logger.warning("%s: %d invalid %s polygons repaired (%s%s)", path, len(where), what, "; ".join(listed), more)
+        logger.warning(
+            "%s file %s: %d invalid polygons repaired (%s%s)", what, path, len(where), "; ".join(listed), more
+        )
         repaired = geometry.copy()
         repaired[where] = shapely.make_valid(geometry[where])
         return frame.set_geometry(gpd.GeoSeries(repaired, index=frame.index, crs=frame.crs))
     msg = (
-        f"{path}: {len(where)} of the {what} polygons {'is' if len(where) == 1 else 'are'} not valid "
+        f"{what} file {path}: {len(where)} of its polygons {'is' if len(where) == 1 else 'are'} not valid "
         f"({'; '.join(listed)}{more}); an outline that crosses itself has no clear inside. Repair them (in QGIS: "
         "Vector > Geometry Tools > Fix Geometries; in Python: shapely.make_valid) and give the repaired file."
     )

@@ -30,7 +30,7 @@ from coverage.cli._options import (
     metres,
     whole_number,
 )
-from coverage.cli._runs import EXIT_ERROR, EXIT_OK, point_columns, population_totals_inputs
+from coverage.cli._runs import EXIT_ERROR, EXIT_OK, error_line, point_columns, population_totals_inputs
 
 EXIT_SOME_FAILED = 1
 
@@ -193,6 +193,8 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``facility-coverage batch``; returns the exit status (0, 1 some region failed, 2 an error)."""
     from coverage.batch.runner import run_batch
+    from coverage.outputs.maps import check_basemap
+    from coverage.outputs.paths import check_out_folder
 
     quiet = bool(getattr(args, "quiet", False))
     verbose = int(getattr(args, "verbose", 0) or 0)
@@ -243,9 +245,11 @@ def run(args: argparse.Namespace) -> int:
         "progress": sys.stderr.isatty() and not quiet,
     }
     try:
+        check_out_folder(args.out)
+        check_basemap(args.basemap, source="--basemap")
         result = run_batch(args.regions, **options)
-    except (CoverageError, FileNotFoundError, PermissionError, IsADirectoryError) as error:
-        print(f"facility-coverage batch: error: {error}", file=sys.stderr)
+    except (CoverageError, OSError) as error:
+        print(error_line("batch", error), file=sys.stderr)
         return EXIT_ERROR
     if not quiet:
         ok, skipped, failed = result.ok, result.skipped, result.failed

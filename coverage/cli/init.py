@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_ERROR
     try:
-        check_out_file(path, option="init")
+        check_out_file(path, option="FILE")
         path.parent.mkdir(parents=True, exist_ok=True)
         text = starter_config(path.parent)
         with tempfile.NamedTemporaryFile(

@@ -103,6 +103,9 @@ def _configure_logging(verbose: int, quiet: bool, lang: str = "en") -> None:
     for handler in root.handlers:
         handler.setFormatter(_Formatter(lang))
     logging.getLogger("coverage").setLevel(level)
+    # warnings of the libraries read underneath go through the same handler: under -q they are not shown
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").setLevel(level)
 
 
 class _PipeSafe:

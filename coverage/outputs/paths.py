@@ -28,6 +28,10 @@ def _nearest_existing(path: Path) -> Path:
     return path
 
 
+def _another(option: str) -> str:
+    return f"another {option}" if option.startswith("--") else "another path"
+
+
 def _why_not_writable(folder: Path) -> str | None:
     """None when a file can be created in ``folder``, else what the system says."""
     try:
@@ -57,7 +61,7 @@ def check_out_folder(path: str | os.PathLike[str], *, option: str = "--out") -> 
         raise InputError(msg)
     existing = _nearest_existing(path)
     if not existing.is_dir():
-        msg = f"{option} {path}: {existing} is a file, so no folder can be made there; give another {option}."
+        msg = f"{option} {path}: {existing} is a file, so no folder can be made there; give {_another(option)}."
         raise InputError(msg)
     reason = _why_not_writable(existing)
     if reason is not None:
@@ -97,7 +101,7 @@ def check_out_file(
         raise InputError(msg)
     existing = _nearest_existing(path.parent)
     if not existing.is_dir():
-        msg = f"{option} {path}: {existing} is a file, so the folder for {path.name} cannot be made; give another {option}."
+        msg = f"{option} {path}: {existing} is a file, so the folder for {path.name} cannot be made; give {_another(option)}."
         raise InputError(msg)
     reason = _why_not_writable(existing)
     if reason is not None:
