@@ -1,4 +1,5 @@
-"""The files of an analysis: the calibration table, and the credits in the GeoPackage's metadata and summary.json."""
+"""The files of an analysis: the calibration table, the credits in the GeoPackage's metadata and summary.json, and
+CSV cells a spreadsheet would run as formulas made inert (and only those)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,18 @@ import sqlite3
 
 import pandas as pd
 import pyogrio
+from hypothesis import given
+from hypothesis import strategies as st
 
-from coverage.outputs.files import GPKG_NAME, POPULATION_CALIBRATION_CSV, SUMMARY_JSON, write_outputs
+from coverage.outputs.files import (
+    FORMULA_STARTS,
+    GPKG_NAME,
+    POPULATION_CALIBRATION_CSV,
+    SUMMARY_JSON,
+    neutralise_formulas,
+    write_csv,
+    write_outputs,
+)
 
 
 def test_the_calibration_and_the_credits_are_written(calibrated_mwali, tmp_path):
@@ -67,3 +78,24 @@ def test_without_calibration_there_is_no_calibration_table(hostile_analysis, tmp
     assert summary["population"]["calibration"] is None
     assert "WorldPop 2020" in summary["source"]["credit"]
     assert "calibrated" not in summary["source"]["credit"]
+
+
+@given(st.lists(st.text(max_size=20), min_size=1, max_size=8))
+def test_no_text_cell_starts_a_formula_and_nothing_else_changes(names):
+    frame = pd.DataFrame({"name": names, "people": range(len(names))})
+    inert = neutralise_formulas(frame)
+    for before, after in zip(names, inert["name"], strict=True):
+        if before.startswith(FORMULA_STARTS):
+            assert after == "'" + before
+        else:
+            assert after == before
+    assert inert["people"].tolist() == list(range(len(names)))
+
+
+def test_headers_and_string_columns_too_and_numbers_stay_numbers(tmp_path):
+    frame = pd.DataFrame({"=cmd|' /C calc'!A0": ["@SUM(1+1)"], "minutes": [-3.5]}).astype(
+        {"=cmd|' /C calc'!A0": "string"}
+    )
+    write_csv(frame, tmp_path / "t.csv")
+    text = (tmp_path / "t.csv").read_text(encoding="utf-8-sig")
+    assert text.splitlines() == ["'=cmd|' /C calc'!A0,minutes", "'@SUM(1+1),-3.5"]

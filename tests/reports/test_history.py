@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -295,3 +296,54 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
         holder.wait()
     with lock_history(path):  # the OS released the dead holder's lock
         pass
+
+
+# --- run folders the history does not know --------------------------------------------------
+
+
+def _run_folder(reports, name, run):
+    folder = reports / name
+    folder.mkdir(parents=True)
+    (folder / "summary.json").write_text(json.dumps({"run": run}), encoding="utf-8")
+    return folder
+
+
+def test_run_folders_are_the_dated_ones_with_a_run_number(tmp_path):
+    from coverage.reports.history import run_folders
+
+    first = _run_folder(tmp_path, "2025-01-01_060000", 1)
+    second = _run_folder(tmp_path, "2025-01-01_060000_run2", 2)
+    _run_folder(tmp_path, "failed", 9)  # not a dated name
+    (tmp_path / "2025-03-01_060000").mkdir()  # no summary.json: not ours
+    assert run_folders(tmp_path) == [(first, 1), (second, 2)]
+    assert run_folders(tmp_path / "missing") == []
+
+
+def test_a_lost_or_emptied_history_with_run_folders_is_refused(tmp_path):
+    from coverage.reports.history import check_history_kept
+
+    folders = [(_run_folder(tmp_path, "2025-01-01_060000", 1), 1)]
+    history = tmp_path / "history.sqlite"
+    with pytest.raises(
+        InputError, match=r"history\.sqlite is missing, while the report folder holds the folders of run 1"
+    ):
+        check_history_kept(history, folders)
+    history.write_bytes(b"")
+    with pytest.raises(InputError, match=r"is empty \(0 bytes\)"):
+        check_history_kept(history, folders)
+    check_history_kept(history, [])  # a new history beside no run folders is fine
+    open_history(history).close()
+    check_history_kept(history, folders)  # a history with content is judged run by run, once opened
+    with pytest.raises(InputError, match="holds 3 runs but not these"):
+        check_history_kept(history, folders, recorded_runs=3)
+
+
+def test_history_opened_for_reading_changes_nothing(tmp_path):
+    path = tmp_path / "history.sqlite"
+    open_history(path).close()
+    before = path.read_bytes()
+    connection = open_history(path, create=False)
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        connection.execute("INSERT INTO meta VALUES ('x', 'y')")
+    connection.close()
+    assert path.read_bytes() == before

@@ -393,6 +393,51 @@ def test_a_killed_run_leaves_reports_and_history_intact(changed, workspace):
     assert not list(reports.glob(".partial-*"))
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="kills with SIGKILL")
+def test_a_run_killed_right_after_its_folder_appeared_is_set_aside(changed, workspace, tmp_path, capsys):
+    """kill -9 between publishing the dated folder and committing its record: the next run must not claim its number too."""
+    import shutil
+
+    county = tmp_path / "county"
+    shutil.copytree(workspace["folder"], county, ignore=shutil.ignore_patterns("cache"))
+    reports = county / "reports"
+    config = write_config(county, "county.toml", facilities="facilities_new.csv", standard="standard.toml")
+    # the run kills itself the moment its folder has its dated name, before the history commits
+    code = (
+        "import os, signal, sys\n"
+        "real = os.rename\n"
+        "def rename(src, dst):\n"
+        "    real(src, dst)\n"
+        "    if '.partial-' in str(src):\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "os.rename = rename\n"
+        "from coverage.reports.report import run_report\n"
+        "run_report(sys.argv[1], force=True)\n"
+    )
+    process = subprocess.run([sys.executable, "-c", code, str(config)], cwd=REPO, capture_output=True, check=False)
+    assert process.returncode == -signal.SIGKILL, process.stderr.decode()
+    history = open_history(reports / "history.sqlite", create=False)
+    try:
+        assert [run.id for run in list_runs(history)] == [1, 2]
+        recorded = {Path(run.folder).name for run in list_runs(history)}
+    finally:
+        history.close()
+    (orphan,) = [
+        p for p in reports.iterdir() if re.fullmatch(r"[\d-]+_\d{6}(_run\d+)?", p.name) and p.name not in recorded
+    ]
+    assert json.loads((orphan / "summary.json").read_text(encoding="utf-8"))["run"] == 3  # complete-looking
+    assert cli(["report", "--config", str(config), "--force"]) in (0, 1)
+    assert "run 3" in capsys.readouterr().out
+    assert not orphan.exists()
+    assert (reports / "failed" / f"{orphan.name}_unrecorded_run3" / "summary.json").is_file()
+    claims = [
+        json.loads((p / "summary.json").read_text(encoding="utf-8"))["run"]
+        for p in reports.iterdir()
+        if (p / "summary.json").is_file()
+    ]
+    assert sorted(claims) == [1, 2, 3]  # one folder per run number
+
+
 def test_a_second_run_is_refused_while_the_first_holds_the_lock(changed, workspace, capsys):
     config = workspace["folder"] / "county.toml"
     started, release = threading.Event(), threading.Event()
