@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 ANALYZE_EPILOG = """\
 outputs (in --out):
   coverage.gpkg   layers facilities, villages, isochrones, service_areas,
-                  isochrones_by_facility (open in QGIS)
+                  isochrones_by_facility, road_problems, flagged_cells (populated
+                  cells off the roads or on small road pieces) (open in QGIS)
   villages.csv    one row per village: nearest facility, minutes, covered_<T>
                   columns, snap distance, off_network flag (UTF-8 with BOM:
                   Excel shows Chinese names correctly)
@@ -40,7 +41,8 @@ examples:
       the raster scaled to the seventh-census township totals (七普)
 
 exit status:
-  0 success; 2 bad input or another error (nothing is written then)
+  0 success; 2 bad input or another error: one line naming the file or option and
+  the fix (-vv for the traceback); nothing is written, earlier outputs stay as they were
 """
 
 
