@@ -196,6 +196,38 @@ LOG_MESSAGES_ZH: dict[str, str] = {
     "%s: the zones overlap (their areas add up to %.0f%% of their union); each place goes to the first "
     "zone holding it. Select one level, e.g. with a where query such as \"admin_level == '8'\".": "%s：各分区相互重叠（面积之和为其并集的 %.0f%%）；每个地点归入第一个包含它的分区。"
     "请只选择一个层级，例如 \"admin_level == '8'\"。",
+    "%s of %s villages are more than %s m from any road: flagged off_network and still counted, with an "
+    "off-road leg at %g km/h (up to %.1f km); see column off_network of villages.csv (facility-coverage "
+    "analyze)": "%s / %s 个村庄距最近道路超过 %s 米：已标记为 off_network（不在路网上），仍计入统计，离路段按 %g 公里/小时"
+    "计算（最长 %.1f 公里）；详见 villages.csv 的 off_network 列（facility-coverage analyze 输出）",
+    "%s of %s populated raster cells (%s people, %.1f%% of the population) are more than %s m from any "
+    "road: flagged off_network and still counted, with an off-road leg at %g km/h (up to %.1f km); see "
+    "the layer flagged_cells of coverage.gpkg (facility-coverage analyze)": "%s / %s 个有人口的栅格单元（%s 人，占总人口 "
+    "%.1f%%）距最近道路超过 %s 米：已标记为 off_network（不在路网上），仍计入统计，离路段按 %g 公里/小时计算（最长 %.1f 公里）；"
+    "详见 coverage.gpkg 的 flagged_cells 图层（facility-coverage analyze 输出）",
+    "%s of %s facilities are more than %s m from any road: flagged off_network and still counted, with an "
+    "off-road leg at %g km/h (up to %.1f km); see column off_network of the layer facilities of "
+    "coverage.gpkg (facility-coverage analyze)": "%s / %s 个医疗机构距最近道路超过 %s 米：已标记为 off_network（不在路网上），"
+    "仍计入统计，离路段按 %g 公里/小时计算（最长 %.1f 公里）；详见 coverage.gpkg 中 facilities 图层的 off_network 列"
+    "（facility-coverage analyze 输出）",
+    "%s of %s villages lie on small road pieces that do not join the main network: flagged small_piece, "
+    "they reach only what is on their piece; see column small_piece of villages.csv (facility-coverage "
+    "analyze)": "%s / %s 个村庄位于未连入主路网的零散路段上：已标记为 small_piece，只能到达该路段上的地点；详见 villages.csv "
+    "的 small_piece 列（facility-coverage analyze 输出）",
+    "%s of %s populated raster cells (%s people, %.1f%% of the population) lie on small road pieces that "
+    "do not join the main network: flagged small_piece, they reach only what is on their piece; see the "
+    "layer flagged_cells of coverage.gpkg (facility-coverage analyze)": "%s / %s 个有人口的栅格单元（%s 人，占总人口 "
+    "%.1f%%）位于未连入主路网的零散路段上：已标记为 small_piece，只能到达该路段上的地点；详见 coverage.gpkg 的 flagged_cells "
+    "图层（facility-coverage analyze 输出）",
+    "%s of %s facilities lie on small road pieces that do not join the main network: flagged small_piece, "
+    "they serve only what is on their piece; see column small_piece of the layer facilities of "
+    "coverage.gpkg (facility-coverage analyze)": "%s / %s 个医疗机构位于未连入主路网的零散路段上：已标记为 small_piece，"
+    "只服务该路段上的地点；详见 coverage.gpkg 中 facilities 图层的 small_piece 列（facility-coverage analyze 输出）",
+    "%s: %d facilities share %d points: %s. Places they serve count the first by id as their nearest; "
+    "if one facility is listed twice, remove the copy.": "%s：%d 个医疗机构共用 %d 个位置：%s。它们服务的地点以编号在前者为"
+    "最近机构；如同一机构重复列出，请删除重复记录。",
+    "%d hospitals take no emergencies (emergency=no) and are no EMS bases: %s": "%d 家医院不接收急诊（emergency=no），"
+    "不作为急救站点：%s",
 }
 
 #: Level names as the Chinese log lines show them.

@@ -34,15 +34,15 @@ def warn_once(logger: logging.Logger, message: str, *args: object, key: str | No
     villages off the road network, counted again on another profile's roads, are
     one notice; the later counts are logged at INFO.
     """
-    text = message % args if args else message
     given = _given.get()
     if given is not None:
-        seen = key or text
+        seen = key or (message % args if args else message)
         if seen in given:
+            # logged with its template and fields, so that its translation (coverage._i18n) still applies
             if key:
-                logger.info("%s", text)
+                logger.info(message, *args)
             else:
-                logger.debug("(again) %s", text)
+                logger.debug(message, *args)
             return
         given.add(seen)
-    logger.warning("%s", text)
+    logger.warning(message, *args)

@@ -19,28 +19,15 @@ from coverage.network.snapping import Attachment
 
 logger = logging.getLogger(__name__)
 
-#: Where each kind of point can be looked at: the outputs of ``facility-coverage analyze``.
-WHERE_TO_SEE = {
-    "villages": "column {flag} of villages.csv and of the layer villages of coverage.gpkg",
-    "populated raster cells": "the layer flagged_cells of coverage.gpkg",
-    "facilities": "column {flag} of the layer facilities of coverage.gpkg",
-}
 
-
-def _people(frame: gpd.GeoDataFrame | None, mask: np.ndarray) -> str:
+def _people(frame: gpd.GeoDataFrame | None, mask: np.ndarray) -> tuple[str, float]:
+    """People on the flagged points (formatted) and their share of all, in percent."""
     if frame is None or "population" not in frame:
-        return ""
+        return "0", 0.0
     people = frame["population"].to_numpy(dtype=float)
     total = float(np.nansum(people))
     flagged = float(np.nansum(people[mask]))
-    return f" ({flagged:,.0f} people, {flagged / total:.1%} of the population)" if total > 0 else ""
-
-
-def _where(what: str, flag: str) -> str:
-    return (
-        WHERE_TO_SEE.get(what, "column {flag} of the outputs").format(flag=flag)
-        + " (written by 'facility-coverage analyze')"
-    )
+    return f"{flagged:,.0f}", (100.0 * flagged / total if total > 0 else 0.0)
 
 
 def warn_flagged(
@@ -53,45 +40,101 @@ def warn_flagged(
 ) -> None:
     """Warn (once per run) how many points of one kind are off the network or on small road pieces.
 
+    Each kind has its own message, naming where its points can be looked at in
+    the outputs of ``facility-coverage analyze`` (and translated in :mod:`coverage._i18n`).
+
     Parameters
     ----------
     attachment : Attachment
         The points' attachment to the network.
-    what : str
-        ``villages``, ``populated raster cells`` or ``facilities``.
+    what : {"villages", "cells", "facilities"}
+        The kind of points.
     tolerance_m, access_speed_kph : float
-        The profile's snapping tolerance and off-road speed.
+        The profile's snapping tolerance and the points' off-road speed.
     frame : GeoDataFrame, optional
-        The points, to count their people (a ``population`` column).
+        The cells, to count their people (a ``population`` column).
     """
-    total = len(attachment)
+    total = f"{len(attachment):,}"
     off = np.asarray(attachment.off_network, dtype=bool)
     if off.any():
+        count, metres = f"{int(off.sum()):,}", f"{tolerance_m:,.0f}"
         farthest_km = float(attachment.snap_distance_m[off].max()) / 1000.0
-        warn_once(
-            logger,
-            "%s of %s %s%s are more than %s m from any road: flagged off_network and still counted, with a walk to "
-            "the road at %g km/h (up to %.1f km); see %s",
-            f"{int(off.sum()):,}",
-            f"{total:,}",
-            what,
-            _people(frame, off),
-            f"{tolerance_m:,.0f}",
-            access_speed_kph,
-            farthest_km,
-            _where(what, "off_network"),
-            key=f"off_network {what}",
-        )
+        key = f"off_network {what}"
+        if what == "villages":
+            warn_once(
+                logger,
+                "%s of %s villages are more than %s m from any road: flagged off_network and still counted, with an "
+                "off-road leg at %g km/h (up to %.1f km); see column off_network of villages.csv (facility-coverage "
+                "analyze)",
+                count,
+                total,
+                metres,
+                access_speed_kph,
+                farthest_km,
+                key=key,
+            )
+        elif what == "cells":
+            people, share = _people(frame, off)
+            warn_once(
+                logger,
+                "%s of %s populated raster cells (%s people, %.1f%% of the population) are more than %s m from any "
+                "road: flagged off_network and still counted, with an off-road leg at %g km/h (up to %.1f km); see "
+                "the layer flagged_cells of coverage.gpkg (facility-coverage analyze)",
+                count,
+                total,
+                people,
+                share,
+                metres,
+                access_speed_kph,
+                farthest_km,
+                key=key,
+            )
+        else:
+            warn_once(
+                logger,
+                "%s of %s facilities are more than %s m from any road: flagged off_network and still counted, with an "
+                "off-road leg at %g km/h (up to %.1f km); see column off_network of the layer facilities of "
+                "coverage.gpkg (facility-coverage analyze)",
+                count,
+                total,
+                metres,
+                access_speed_kph,
+                farthest_km,
+                key=key,
+            )
     small = np.asarray(attachment.small_piece, dtype=bool)
     if small.any():
-        warn_once(
-            logger,
-            "%s of %s %s%s lie on small road pieces that do not join the main network: flagged small_piece, they "
-            "reach only what is on their piece; see %s",
-            f"{int(small.sum()):,}",
-            f"{total:,}",
-            what,
-            _people(frame, small),
-            _where(what, "small_piece"),
-            key=f"small_piece {what}",
-        )
+        count, key = f"{int(small.sum()):,}", f"small_piece {what}"
+        if what == "villages":
+            warn_once(
+                logger,
+                "%s of %s villages lie on small road pieces that do not join the main network: flagged small_piece, "
+                "they reach only what is on their piece; see column small_piece of villages.csv (facility-coverage "
+                "analyze)",
+                count,
+                total,
+                key=key,
+            )
+        elif what == "cells":
+            people, share = _people(frame, small)
+            warn_once(
+                logger,
+                "%s of %s populated raster cells (%s people, %.1f%% of the population) lie on small road pieces that "
+                "do not join the main network: flagged small_piece, they reach only what is on their piece; see the "
+                "layer flagged_cells of coverage.gpkg (facility-coverage analyze)",
+                count,
+                total,
+                people,
+                share,
+                key=key,
+            )
+        else:
+            warn_once(
+                logger,
+                "%s of %s facilities lie on small road pieces that do not join the main network: flagged small_piece, "
+                "they serve only what is on their piece; see column small_piece of the layer facilities of "
+                "coverage.gpkg (facility-coverage analyze)",
+                count,
+                total,
+                key=key,
+            )

@@ -368,11 +368,12 @@ def analyze(
     cell_att = (
         attach_points(network, cells, access_speed_kph=speed, tolerance_m=tolerance) if cells is not None else None
     )
-    flagged = {"access_speed_kph": speed, "tolerance_m": tolerance}
-    warn_flagged(facility_att, what="facilities", **flagged)
-    warn_flagged(village_att, what="villages", frame=village_frame, **flagged)
+    warn_flagged(
+        facility_att, what="facilities", tolerance_m=tolerance, access_speed_kph=profile.facility_access_speed_kph
+    )
+    warn_flagged(village_att, what="villages", frame=village_frame, tolerance_m=tolerance, access_speed_kph=speed)
     if cell_att is not None:
-        warn_flagged(cell_att, what="populated raster cells", frame=cells, **flagged)
+        warn_flagged(cell_att, what="cells", frame=cells, tolerance_m=tolerance, access_speed_kph=speed)
 
     step("travel times")
     reach = nearest_facility(network, facility_att, direction=direction)  # type: ignore[arg-type]

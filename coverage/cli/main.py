@@ -82,7 +82,7 @@ class _Formatter(logging.Formatter):
         return text
 
 
-class _BarSafeHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _BarSafeHandler(logging.StreamHandler):
     """Log lines on stderr that do not overwrite a progress bar: the bar is cleared, the line printed, the bar redrawn."""
 
     def emit(self, record: logging.LogRecord) -> None:

@@ -206,12 +206,15 @@ def _before_and_after(
     import dataclasses
 
     from coverage.analysis.run import analyze
+    from coverage.io.kinds import NO_KIND_MAP
     from coverage.outputs.siting_map import check_same_inputs, sites_as_facilities
 
     check_same_inputs(siting, before, sites_path=args.sites)
     facilities = sites_as_facilities(before.facilities, sites, kind=siting.site_kind)
+    # the facilities as the siting saw them: already kinds, in WGS84, with their names
+    inputs = {**analysis_inputs(args), "facilities": facilities, "facility_columns": None, "kind_map": NO_KIND_MAP}
     after = analyze(
-        **{**analysis_inputs(args), "facilities": facilities},
+        **inputs,
         profile=before.profile,
         direction=before.direction,
         minutes=before.minutes,

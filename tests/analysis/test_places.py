@@ -1,4 +1,4 @@
-"""Reading the planner's places: stated populations, EMS bases, facilities sharing a point."""
+"""The planner's places: EMS bases, facilities sharing a point."""
 
 from __future__ import annotations
 
@@ -6,43 +6,8 @@ import logging
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
-import pytest
 
-from coverage._errors import InputError
-from coverage.analysis.places import ems_bases, no_emergency, stated_population, warn_shared_points
-
-
-def _villages(values):
-    return pd.DataFrame(
-        {
-            "id": [str(i) for i in range(1, len(values) + 1)],
-            "name": ["A", "B", "", "D"][: len(values)],
-            "population": values,
-        }
-    )
-
-
-def test_stated_population_reads_numbers_and_leaves_blanks_to_the_raster():
-    stated = stated_population(_villages(["1,234", " 56 ", "", "7 890"]), "population", label="v.csv")
-    np.testing.assert_array_equal(stated.to_numpy(), [1234.0, 56.0, np.nan, 7890.0])
-    numeric = stated_population(_villages([10.0, np.nan, 0.0]), "population", label="v.csv")
-    np.testing.assert_array_equal(numeric.to_numpy(), [10.0, np.nan, 0.0])
-
-
-@pytest.mark.parametrize(
-    ("values", "shown"),
-    [
-        (["12", "many", "3"], "id 2 (B): 'many'"),
-        ([1.0, -500.0], "id 2 (B): -500"),
-        (["1", "2", "约300"], "id 3: '约300'"),
-    ],
-)
-def test_stated_population_refuses_what_is_not_a_number_of_people(values, shown):
-    with pytest.raises(InputError, match="column 'population' must be a number of people") as info:
-        stated_population(_villages(values), "population", label="villages file v.csv")
-    assert shown in str(info.value)
-    assert str(info.value).startswith("villages file v.csv:")
+from coverage.analysis.places import ems_bases, no_emergency, warn_shared_points
 
 
 def _facilities(kinds, tags):
@@ -69,7 +34,8 @@ def test_ems_bases_are_stations_else_hospitals_taking_emergencies(caplog):
     assert no_emergency(frame).tolist() == [False, True, False, False]
     with caplog.at_level(logging.WARNING, logger="coverage"):
         assert ems_bases(frame)["id"].tolist() == ["n/0", "n/2"]
-    assert "left out, as they take no emergencies (emergency=no): F1 (n/1)" in caplog.text
+    assert "1 hospitals take no emergencies (emergency=no) and are no EMS bases: F1 (n/1)" in caplog.text
+    assert "the 2 hospitals stand in as EMS bases" in caplog.text
     with_station = _facilities(["hospital", "ems"], ["amenity=hospital", "emergency=ambulance_station"])
     assert ems_bases(with_station)["id"].tolist() == ["n/1"]
     from_file = _facilities(["hospital", "hospital"], ["", ""]).drop(columns="osm_tags").assign(emergency=["否", ""])

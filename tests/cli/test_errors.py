@@ -374,9 +374,10 @@ def test_a_village_population_that_is_not_a_number_of_people(
     path = tmp_path / "villages.csv"
     table.to_csv(path, index=False)
     line = analyze_fails(capsys, mwali, earlier, earlier_bytes, "--villages", path, "--population", COMOROS_RASTER)
-    assert f"villages file {path}: column 'population' must be a number of people (0 or more) or empty" in line
-    assert f"id {table.loc[3, 'id']} ({table.loc[3, 'name']}): {shown}" in line
-    assert "leave the cell empty to have it estimated" in line
+    assert f"{path}: column 'population'" in line
+    assert "must hold numbers of people, 0 or more" in line
+    assert f"id {table.loc[3, 'id']}: {shown}" in line
+    assert "leave the cells blank to estimate" in line
 
 
 @pytest.mark.parametrize("datum", ["bd09", "gcj02"])

@@ -97,7 +97,7 @@ def test_unnamed_places_are_told_by_where_they_are_and_their_id(tmp_path, mwali)
 
 
 def test_csv_cells_that_spreadsheets_would_run_are_inert(tmp_path, mwali, places):
-    hostile = ['=HYPERLINK("http://example.org","x")', "@SUM(A1:A9)", "+1+1", "-2+3", "\tTAB", "Mwali"]
+    hostile = ['=HYPERLINK("http://example.org","x")', "@SUM(A1:A9)", "+1+1", "-2+3", "=cmd|' /C calc'!A0", "Mwali"]
     villages = places.head(6).assign(name=hostile)
     path = _csv(villages, tmp_path / "villages.csv", population=[100, 200, 300, 400, 500, -0.0])
     out = tmp_path / "out"
