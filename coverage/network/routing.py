@@ -147,19 +147,22 @@ def stand_ins(points: Attachment) -> np.ndarray:
     them would give each place whichever its queue met first. Searching from the
     first by id only makes the tie-break a rule: the same facility for every place.
     """
-    if len(points) == 0:
-        return np.zeros(0, dtype=np.int64)
-    frame = pd.DataFrame(
-        {
-            "segment": points.segment,
-            "fraction": points.fraction,
-            "access": points.access_s,
-            "rank": id_order(points.ids),
-            "index": np.arange(len(points)),
-        }
-    ).sort_values("rank")
-    first = frame.groupby(["segment", "fraction", "access"], sort=False)["index"].transform("first")
-    return first.sort_index().to_numpy(dtype=np.int64)
+    n = len(points)
+    index = np.arange(n, dtype=np.int64)
+    if n < 2:
+        return index
+    order = np.lexsort((points.access_s, points.fraction, points.segment))
+    segment, fraction, access = points.segment[order], points.fraction[order], points.access_s[order]
+    same = (segment[1:] == segment[:-1]) & (fraction[1:] == fraction[:-1]) & (access[1:] == access[:-1])
+    if not same.any():  # the usual case, decided without ranking the ids
+        return index
+    group = np.concatenate([[0], np.cumsum(~same)])  # the place of each point, in the order above
+    rank = id_order(points.ids)[order]
+    within = np.lexsort((rank, group))  # by place, then by id
+    first = order[within][np.r_[True, group[within][1:] != group[within][:-1]]]  # one per place, by place
+    stand_in = np.empty(n, dtype=np.int64)
+    stand_in[order] = first[group]
+    return stand_in
 
 
 @dataclass(frozen=True)
@@ -247,8 +250,9 @@ def reach_points(network: Network, reach: Reach, points: Attachment) -> tuple[np
     direct = _direct_pairs(reach.facilities, points, along, against)
     if len(direct):
         # the same tie-break as the search: facilities at one point are one, the first by id
-        direct["source"] = stand_ins(reach.facilities)[direct["source"].to_numpy()]
-        direct = direct.sort_values(["point", "seconds", "source"], kind="stable")
+        stand_in = stand_ins(reach.facilities)
+        if (stand_in != np.arange(len(stand_in))).any():
+            direct["source"] = stand_in[direct["source"].to_numpy()]
         best = direct.loc[direct.groupby("point")["seconds"].idxmin()]
         idx = best["point"].to_numpy()
         better = best["seconds"].to_numpy() < seconds[idx]

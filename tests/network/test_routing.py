@@ -156,3 +156,37 @@ def test_facilities_at_one_point_tie_by_id_order(mwali_network, direction):
     for named, seconds in others:
         np.testing.assert_array_equal(named, first)
         np.testing.assert_array_equal(seconds, first_seconds)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3), st.sampled_from([0.0, 0.5, 1.0]), st.sampled_from([0.0, 10.0]), st.integers(0, 30)
+        ),
+        min_size=0,
+        max_size=25,
+        unique_by=lambda t: t[3],
+    )
+)
+def test_stand_ins_are_the_first_by_id_at_each_place(rows):
+    """Checked against the plain definition: among the points at one place, the one whose id comes first."""
+    from coverage.network.routing import id_order, stand_ins
+    from coverage.network.snapping import Attachment
+
+    n = len(rows)
+    ids = np.array([f"node/{r[3]}" for r in rows], dtype=str)
+    points = Attachment(
+        ids=ids,
+        segment=np.array([r[0] for r in rows], dtype=np.int64),
+        fraction=np.array([r[1] for r in rows], dtype=float),
+        snap_distance_m=np.zeros(n),
+        access_s=np.array([r[2] for r in rows], dtype=float),
+        snapped_xy=np.zeros((n, 2)),
+        off_network=np.zeros(n, dtype=bool),
+        small_piece=np.zeros(n, dtype=bool),
+    )
+    rank = id_order(ids)
+    expected = [min((j for j in range(n) if rows[j][:3] == rows[i][:3]), key=lambda j: rank[j]) for i in range(n)]
+    assert stand_ins(points).tolist() == expected
+    assert sorted(ids[rank.argsort()].tolist(), key=lambda t: int(t.split("/")[1])) == ids[rank.argsort()].tolist()
