@@ -86,6 +86,8 @@ FILE_OPTIONS = (
     ("candidates", "--candidates"),
     ("exclude", "--exclude"),
     ("sites", "--sites"),
+    ("call_records", "--call-records"),
+    ("hospitals", "--hospitals"),
 )
 
 

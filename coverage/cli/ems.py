@@ -18,7 +18,7 @@ from coverage.cli._options import (
     minutes_list,
     whole_number,
 )
-from coverage.cli._runs import EXIT_OK, StepBar, analyze_from_args, show_progress
+from coverage.cli._runs import EXIT_OK, StepBar, analyze_from_args, check_region_options, show_progress
 
 if TYPE_CHECKING:
     from coverage.ems.proposal import Proposal
@@ -236,6 +236,14 @@ def run(args: argparse.Namespace) -> int:
     from coverage.outputs.maps import save_map
 
     started = time.perf_counter()
+    # every option checked before the minutes of simulating
+    from coverage.outputs.paths import check_out_folder
+    from coverage.standards.standard import load_standard
+
+    check_region_options(args)
+    for name in args.standard or []:
+        load_standard(name)
+    check_out_folder(args.out)
     args.ems, args.direction, args.kinds = True, "from_facility", None
     analysis = analyze_from_args(args, minutes=[args.minutes])
     bar = StepBar(5 if args.ems_action == "simulate" else 11, enabled=show_progress(args))

@@ -341,6 +341,21 @@ def test_map_options_are_checked_before_any_work(capsys, tmp_path, extra, messag
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
+        (["--standard", "nosuch"], "nosuch"),
+        (["--call-records", "calls.csv"], "--call-records calls.csv: no such file"),
+        (["--out", "/dev/null/ems"], "--out /dev/null/ems: /dev/null is a file, so no folder can be made there"),
+    ],
+)
+def test_ems_options_are_checked_before_any_work(capsys, tmp_path, extra, message):
+    cache = tmp_path / "cache"
+    line = fails(capsys, ["ems", "simulate", COMOROS_PBF, "--boundary", MWALI, "--cache-dir", cache, *extra])
+    assert message in line
+    assert not cache.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
         (["--minutes", "nan"], "argument --minutes: expected minutes like 10,15,30, each a positive number, got 'nan'"),
         (["--minutes", "15,inf"], "got '15,inf'"),
         (["--buffer-m", "-5"], "argument --buffer-m: expected 0 or more metres, got '-5'"),
