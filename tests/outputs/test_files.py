@@ -50,6 +50,7 @@ def test_the_calibration_and_the_credits_are_written(calibrated_mwali, tmp_path)
         "service_areas",
         "isochrones_by_facility",
         "road_problems",
+        "flagged_cells",  # Mwali's populated cells far from the roads
     }
     assert all(text.endswith(f"Sources: {credit}") for text in descriptions.values())
     assert scopes == {"dataset"}
