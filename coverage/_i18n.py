@@ -110,6 +110,114 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "cells": {"en": "cells", "zh": "栅格单元"},
     "villages": {"en": "villages", "zh": "村庄"},
+    "basis_cells": {
+        "en": "shares are of people: every populated cell of the population raster",
+        "zh": "比例按人口计算：人口栅格中每个有人口的单元",
+    },
+    "basis_villages": {
+        "en": "shares are of people: the villages' populations (no raster)",
+        "zh": "比例按人口计算：各村庄的人口（无人口栅格）",
+    },
+    # site's printed summary
+    "site_headline": {
+        "en": "{model}: {n} new sites, solver {solver} {status}{gap} in {seconds:.1f} s",
+        "zh": "{model}：新增站点 {n} 个，求解器 {solver} {status}{gap}，用时 {seconds:.1f} 秒",
+    },
+    "site_gap": {"en": ", gap {gap:.2%}", "zh": "，最优性差距 {gap:.2%}"},
+    "site_context": {
+        "en": "  {region}, profile {profile}, trips {trips}",
+        "zh": "  {region}，速度方案 {profile}，{trips}",
+    },
+    "trips_from_facility": {"en": "from the station to the place", "zh": "从站点到居民点"},
+    "trips_to_facility": {"en": "from the place to the facility", "zh": "从居民点到机构"},
+    "site_people": {
+        "en": "  people within the threshold: {before:,.0f} -> {after:,.0f} of {total:,.0f} ({share_before:.1%} -> "
+        "{share_after:.1%}); villages {vb} -> {va} of {vt}",
+        "zh": "  时限内人口：{before:,.0f} → {after:,.0f} / {total:,.0f}（{share_before:.1%} → {share_after:.1%}）；"
+        "村庄 {vb} → {va} / {vt} 个",
+    },
+    "site_row": {
+        "en": "  {order}. {name} ({source}, lon {lon:.5f}, lat {lat:.5f}): +{people:,.0f} people, +{villages} villages"
+        "{idle}",
+        "zh": "  {order}. {name}（{source}，经度 {lon:.5f}，纬度 {lat:.5f}）：+{people:,.0f} 人，+{villages} 个村庄{idle}",
+    },
+    "site_idle": {
+        "en": " (adds nothing: everyone it reaches is served already)",
+        "zh": "（无新增：它能到达的人都已被覆盖）",
+    },
+    "site_dropped": {"en": "  candidates dropped: {items}", "zh": "  舍弃的候选点：{items}"},
+    "site_unreachable_cells": {
+        "en": "  {n:,} populated cells ({people:,.0f} people) are beyond every candidate's reach in time (most lie far "
+        "from any road); listed in sites.gpkg, layer unreachable",
+        "zh": "  {n:,} 个有人口的栅格单元（{people:,.0f} 人）在时限内无法由任何候选点到达（多数远离道路）；"
+        "见 sites.gpkg 的图层 unreachable",
+    },
+    "site_unreachable_villages": {
+        "en": "  no candidate reaches {n} villages in time: {names}{more}",
+        "zh": "  {n} 个村庄在时限内无法由任何候选点到达：{names}{more}",
+    },
+    "and_more": {"en": " and {n} more", "zh": " 等，另有 {n} 个"},
+    "site_tradeoff": {"en": "  new stations -> people covered: {items}", "zh": "  新增站点数 → 覆盖人口：{items}"},
+    # history's tables
+    "history_columns": {
+        "en": "run|started|version|covered|outside|targets met/missed/n.c.|exit",
+        "zh": "运行|开始时间|版本|覆盖|时限外村庄|目标 达标/未达标/未确认|退出码",
+    },
+    "history_outside": {"en": "{outside} of {total}", "zh": "{outside}/{total}"},
+    "history_legend": {
+        "en": "covered: share of people within {minutes:g} min; outside: villages beyond it; "
+        "n.c.: not confirmed (not evaluable or on stand-in data)",
+        "zh": "覆盖：{minutes:g} 分钟内人口比例；时限外村庄：超出该时限的村庄；未确认：无法评估或基于替代数据",
+    },
+    "history_none": {"en": "no runs recorded yet", "zh": "尚无运行记录"},
+    "history_runs": {
+        "en": "run {a} ({a_at}) → run {b} ({b_at})",
+        "zh": "第 {a} 次运行（{a_at}）→ 第 {b} 次运行（{b_at}）",
+    },
+    "history_inputs": {"en": "inputs changed: {items}", "zh": "变化的输入：{items}"},
+    "none": {"en": "none", "zh": "无"},
+    "history_settings": {
+        "en": "settings changed (the configuration's settings hash differs)",
+        "zh": "设置已改变（配置文件的设置哈希不同）",
+    },
+    "history_version": {"en": "software version: {a} → {b}", "zh": "软件版本：{a} → {b}"},
+    "history_circle": {"en": "the circle changed from {a:g} to {b:g} min", "zh": "服务圈由 {a:g} 分钟改为 {b:g} 分钟"},
+    "newly_uncovered": {"en": "newly uncovered", "zh": "新增未覆盖"},
+    "newly_covered": {"en": "newly covered", "zh": "新增覆盖"},
+    "still_uncovered": {"en": "still uncovered", "zh": "仍未覆盖"},
+    "appeared": {"en": "new villages in the input", "zh": "输入中新出现的村庄"},
+    "disappeared": {"en": "villages no longer in the input", "zh": "输入中已不存在的村庄"},
+    "no_road_route": {"en": "no road route", "zh": "无道路可达"},
+    "village_people": {"en": ", {people:,.0f} people", "zh": "，{people:,.0f} 人"},
+    "village_minutes": {
+        "en": "  {place}{people}: {before} → {after} min",
+        "zh": "  {place}{people}：{before} → {after} 分钟",
+    },
+    # the scheduled report's one summary line
+    "report_line": {
+        "en": "{title}: run {run}: {targets}; {outside} of {total} villages outside {minutes:g} min{share}{changes}",
+        "zh": "{title}：第 {run} 次运行：{targets}；{total} 个村庄中 {outside} 个在 {minutes:g} 分钟以外{share}{changes}",
+    },
+    "report_unchanged": {
+        "en": "{title}: unchanged since run {run} ({when}): {targets}; {outside} of {total} villages outside "
+        "{minutes:g} min{share}; report {report}",
+        "zh": "{title}：自第 {run} 次运行（{when}）以来没有变化：{targets}；{total} 个村庄中 {outside} 个在 "
+        "{minutes:g} 分钟以外{share}；报告 {report}",
+    },
+    "report_at": {"en": "; report {report}", "zh": "；报告 {report}"},
+    "no_targets": {"en": "no targets configured", "zh": "未配置目标"},
+    "targets_counts": {"en": "targets {met} met, {missed} missed", "zh": "目标达标 {met} 项、未达标 {missed} 项"},
+    "targets_unconfirmed": {
+        "en": ", {n} not confirmed (not evaluable or on stand-in data)",
+        "zh": "、{n} 项未能确认（无法评估或基于替代数据）",
+    },
+    "targets_not_applicable": {"en": ", {n} not applicable", "zh": "、{n} 项不适用"},
+    "people_outside_share": {"en": " ({share:.1%} of people)", "zh": "（占人口 {share:.1%}）"},
+    "first_run": {"en": "; first run", "zh": "；首次运行"},
+    "since_run": {
+        "en": "; since run {run}: {lost} newly uncovered, {gained} newly covered",
+        "zh": "；与第 {run} 次运行相比：新增未覆盖 {lost} 个，新增覆盖 {gained} 个",
+    },
 }
 
 #: The calibration statuses of admin units, as the printed summary names them.

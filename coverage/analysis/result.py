@@ -225,8 +225,8 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
 
 #: What the shares of each population basis are of.
 POPULATION_NOTES = {
-    "raster cells": "shares are of people: every populated cell of the population raster",
-    "villages": "shares are of people: the villages' populations (no raster)",
+    "raster cells": text("basis_cells"),
+    "villages": text("basis_villages"),
     "none": text("no_population"),
 }
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from coverage._errors import CoverageError
+from coverage._i18n import display_width, text
 from coverage.cli._options import Commands, add_command
 from coverage.cli._runs import EXIT_ERROR, EXIT_OK, error_line
 
@@ -72,52 +73,72 @@ def _share(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 
 
-def _print_runs(runs: Sequence[Any]) -> None:
-    print(f"{'run':>4}  {'started':25}  {'version':8}  {'covered':>8}  {'outside':>12}  targets met/missed/n.a.  exit")
-    for run in runs:
-        outside = f"{run.villages_uncovered} of {run.villages_total}"
-        targets = f"{run.targets_passed}/{run.targets_failed}/{run.targets_cannot}"
+def _pad(value: str, width: int, *, right: bool = False) -> str:
+    """``value`` padded to ``width`` terminal columns (a Chinese character takes two)."""
+    space = " " * max(0, width - display_width(value))
+    return space + value if right else value + space
+
+
+def _print_runs(runs: Sequence[Any], lang: str = "en") -> None:
+    columns = text("history_columns", lang).split("|")
+    rows = [
+        [
+            str(run.id),
+            run.started_at,
+            run.version,
+            _share(run.population_share),
+            text("history_outside", lang, outside=run.villages_uncovered, total=run.villages_total),
+            f"{run.targets_passed}/{run.targets_failed}/{run.targets_cannot}",
+            str(run.exit_code),
+        ]
+        for run in runs
+    ]
+    table = [columns, *rows]
+    widths = [max(display_width(cells[i]) for cells in table) for i in range(len(columns))]
+    right = {0, 3, 4, 6}
+    for cells in table:
         print(
-            f"{run.id:>4}  {run.started_at:25}  {run.version:8}  {_share(run.population_share):>8}  "
-            f"{outside:>12}  {targets:23}  {run.exit_code}"
+            "  ".join(_pad(c, w, right=i in right) for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
         )
     if runs:
-        print(f"covered: share of people within {runs[-1].circle_minutes:g} min; outside: villages beyond it")
+        print(text("history_legend", lang, minutes=runs[-1].circle_minutes))
 
 
-def _village_line(row: Any) -> str:
+def _village_line(row: Any, lang: str = "en") -> str:
     def minutes(value: Any) -> str:
-        return "no road route" if value is None or value != value else f"{value:.1f}"
+        return text("no_road_route", lang) if value is None or value != value else f"{value:.1f}"
 
     place = f"{row.name} ({row.zone})" if row.zone else str(row.name)
     if str(row.id) not in place:  # named villages: the id too, to find them in the village file
         place += f" [id {row.id}]"
-    people = "" if row.population != row.population else f", {row.population:,.0f} people"
-    return f"  {place}{people}: {minutes(row.minutes_before)} → {minutes(row.minutes_after)} min"
+    people = "" if row.population != row.population else text("village_people", lang, people=row.population)
+    return text(
+        "village_minutes",
+        lang,
+        place=place,
+        people=people,
+        before=minutes(row.minutes_before),
+        after=minutes(row.minutes_after),
+    )
 
 
-def _print_diff(diff: Any, first: Any, second: Any) -> None:
-    print(f"run {first.id} ({first.started_at}) → run {second.id} ({second.started_at})")
-    print(f"inputs changed: {', '.join(diff.changed_inputs) or 'none'}")
+def _print_diff(diff: Any, first: Any, second: Any, lang: str = "en") -> None:
+    print(text("history_runs", lang, a=first.id, a_at=first.started_at, b=second.id, b_at=second.started_at))
+    print(text("history_inputs", lang, items=", ".join(diff.changed_inputs) or text("none", lang)))
     if first.config_sha256 != second.config_sha256:
-        print("settings changed (the configuration's settings hash differs)")
+        print(text("history_settings", lang))
     if first.version != second.version:
-        print(f"software version: {first.version} → {second.version}")
+        print(text("history_version", lang, a=first.version, b=second.version))
     if diff.circle_before != diff.circle_after:
-        print(f"the circle changed from {diff.circle_before:g} to {diff.circle_after:g} min")
-    for name, title in (
-        ("newly_uncovered", "newly uncovered"),
-        ("newly_covered", "newly covered"),
-        ("still_uncovered", "still uncovered"),
-        ("appeared", "new villages in the input"),
-        ("disappeared", "villages no longer in the input"),
-    ):
+        print(text("history_circle", lang, a=diff.circle_before, b=diff.circle_after))
+    colon = "：" if lang == "zh" else ":"
+    for name in ("newly_uncovered", "newly_covered", "still_uncovered", "appeared", "disappeared"):
         table = getattr(diff, name)
         if name in ("appeared", "disappeared") and table.empty:
             continue
-        print(f"{title} ({len(table)}){':' if len(table) else ''}")
+        print(f"{text(name, lang)} ({len(table)}){colon if len(table) else ''}")
         for row in table.itertuples(index=False):
-            print(_village_line(row))
+            print(_village_line(row, lang))
 
 
 def _diff_json(diff: Any) -> dict[str, Any]:
@@ -146,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
     except CoverageError as error:
         print(error_line("history", error), file=sys.stderr)
         return EXIT_ERROR
+    lang = getattr(args, "lang", "en")
     try:
         if args.diff:
             first, second = (get_run(connection, ref) for ref in args.diff)
@@ -153,15 +175,15 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(_diff_json(diff), ensure_ascii=False, indent=2))
             else:
-                _print_diff(diff, first, second)
+                _print_diff(diff, first, second, lang)
             return EXIT_OK
         runs = list_runs(connection)
         if args.json:
             print(runs_table(runs).to_json(orient="records", force_ascii=False, indent=2))
         elif not runs:
-            print("no runs recorded yet")
+            print(text("history_none", lang))
         else:
-            _print_runs(runs)
+            _print_runs(runs, lang)
         return EXIT_OK
     except CoverageError as error:
         print(error_line("history", error), file=sys.stderr)

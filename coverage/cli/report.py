@@ -66,7 +66,8 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
             Everything comes from the configuration file (write a starter with
             'facility-coverage init'): road network, facility and village files,
             population raster, zones, profile, thresholds, standards, output folder
-            and language. Made for unattended runs: no prompts, one summary line on
+            and language ('--lang zh' gives the page, the map and the summary line in
+            Chinese whatever the file says). Made for unattended runs: no prompts, one summary line on
             stdout, details in the run's run.log, a progress bar only on a terminal."""
         ),
         epilog=REPORT_EPILOG,
@@ -104,7 +105,12 @@ def run(args: argparse.Namespace) -> int:
     progress = _Progress(enabled=sys.stderr.isatty() and not quiet)
     try:
         result = run_report(
-            args.config, force=args.force, allow_unevaluated=args.allow_unevaluated or None, progress=progress
+            args.config,
+            force=args.force,
+            allow_unevaluated=args.allow_unevaluated or None,
+            # --lang zh overrides the configuration's language; the default leaves it as configured
+            language="zh" if getattr(args, "lang", "en") == "zh" else None,
+            progress=progress,
         )
     except Exception as error:
         # every failure, not only the library's own errors, is exit status 2: 1 means a target missed

@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from coverage._errors import InputError
+from coverage._i18n import status_word, text
 from coverage.cli._options import (
     Commands,
     add_column_options,
@@ -269,9 +270,12 @@ def run(args: argparse.Namespace) -> int:
         settings=_settings(args, analysis, direction, site_kind),
     )
     if not args.quiet:
-        trips = "from the station to the place" if direction == "from_facility" else "from the place to the facility"
-        _print_siting(result, comparison, context=f"{analysis.region}, profile {analysis.profile.name}, trips {trips}")
-        print(f"wrote {', '.join(str(p) for p in written.values())} in {time.perf_counter() - started:.1f} s")
+        lang = getattr(args, "lang", "en")
+        trips = text("trips_from_facility" if direction == "from_facility" else "trips_to_facility", lang)
+        context = text("site_context", lang, region=analysis.region, profile=analysis.profile.name, trips=trips)
+        _print_siting(result, comparison, context=context, lang=lang)
+        files = ", ".join(str(p) for p in written.values())
+        print(text("wrote_in", lang, files=files, seconds=time.perf_counter() - started))
         print(analysis.attribution)
     return EXIT_OK
 
@@ -347,44 +351,71 @@ def _standards_before_after(
     return pd.DataFrame(rows)
 
 
-def _print_siting(result: SitingResult, comparison: pd.DataFrame | None, *, context: str) -> None:
+def _print_siting(result: SitingResult, comparison: pd.DataFrame | None, *, context: str, lang: str = "en") -> None:
     report = result.report
-    gap = "" if report.gap is None else f", gap {report.gap:.2%}"
+    gap = "" if report.gap is None else text("site_gap", lang, gap=report.gap)
     print(
-        f"{result.model}: {len(result.sites)} new sites, solver {report.solver} {report.status}{gap} in {report.seconds:.1f} s"
+        text(
+            "site_headline",
+            lang,
+            model=result.model,
+            n=len(result.sites),
+            solver=report.solver,
+            status=report.status,
+            gap=gap,
+            seconds=report.seconds,
+        )
     )
-    print(f"  {context}")
+    print(context)
     total = result.population_total or float("nan")
     print(
-        f"  people within the threshold: {result.population_covered_before:,.0f} -> {result.population_covered_after:,.0f}"
-        f" of {result.population_total:,.0f} ({result.population_covered_before / total:.1%} -> "
-        f"{result.population_covered_after / total:.1%}); villages {result.villages_covered_before} -> "
-        f"{result.villages_covered_after} of {result.villages_total}"
+        text(
+            "site_people",
+            lang,
+            before=result.population_covered_before,
+            after=result.population_covered_after,
+            total=result.population_total,
+            share_before=result.population_covered_before / total,
+            share_after=result.population_covered_after / total,
+            vb=result.villages_covered_before,
+            va=result.villages_covered_after,
+            vt=result.villages_total,
+        )
     )
     for row in result.sites.itertuples():
-        idle = " (adds nothing: everyone it reaches is served already)" if row.objective_gain <= 0 else ""
+        idle = text("site_idle", lang) if row.objective_gain <= 0 else ""
         print(
-            f"  {row.order}. {row.name} ({row.source}, lon {row.lon:.5f}, lat {row.lat:.5f}): +{row.population_gain:,.0f} people, "
-            f"+{row.villages_gain} villages{idle}"
+            text(
+                "site_row",
+                lang,
+                order=row.order,
+                name=row.name,
+                source=row.source,
+                lon=row.lon,
+                lat=row.lat,
+                people=row.population_gain,
+                villages=row.villages_gain,
+                idle=idle,
+            )
         )
     dropped = {k: v for k, v in result.dropped_candidates.items() if v}
     if dropped:
-        print("  candidates dropped: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in dropped.items()))
+        print(text("site_dropped", lang, items=", ".join(f"{v} {k.replace('_', ' ')}" for k, v in dropped.items())))
     unreachable = result.unreachable
     if len(unreachable) and result.demand == "cells":
-        print(
-            f"  {len(unreachable):,} populated cells ({unreachable['population'].sum():,.0f} people) are beyond every "
-            "candidate's reach in time (most lie far from any road); listed in sites.gpkg, layer unreachable"
-        )
+        print(text("site_unreachable_cells", lang, n=len(unreachable), people=unreachable["population"].sum()))
     elif len(unreachable):
         names = ", ".join(unreachable["name"].astype(str).head(5))
-        more = f" and {len(unreachable) - 5} more" if len(unreachable) > 5 else ""
-        print(f"  no candidate reaches {len(unreachable)} villages in time: {names}{more}")
+        more = text("and_more", lang, n=len(unreachable) - 5) if len(unreachable) > 5 else ""
+        print(text("site_unreachable_villages", lang, n=len(unreachable), names=names, more=more))
     if result.tradeoff is not None:
-        print(
-            "  new stations -> people covered: "
-            + "; ".join(f"{r.new_sites}: {r.population_share:.1%}" for r in result.tradeoff.itertuples())
-        )
+        items = "; ".join(f"{r.new_sites}: {r.population_share:.1%}" for r in result.tradeoff.itertuples())
+        print(text("site_tradeoff", lang, items=items))
     if comparison is not None:
-        for row in comparison.itertuples():
-            print(f"  [{row.status_before} -> {row.status_after}] {row.standard}: {row.label_en}")
+        for record in comparison.to_dict("records"):
+            before, after = (
+                status_word(str(record["status_before"]), lang),
+                status_word(str(record["status_after"]), lang),
+            )
+            label = str(record["label_zh"] if lang == "zh" else record["label_en"])
+            print(f"  [{before} -> {after}] {record['standard']}: {label}")

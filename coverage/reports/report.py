@@ -36,6 +36,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from coverage._i18n import LANGUAGES, text
 from coverage._version import __version__
 from coverage.analysis.result import Analysis
 from coverage.analysis.run import analyze
@@ -236,14 +237,15 @@ def coverage_figures(analysis: Analysis, *, minutes: float) -> dict[str, Any]:
     return figures
 
 
-def population_line(analysis: Analysis) -> str:
+def population_line(analysis: Analysis, lang: str = "en") -> str:
     """What the report's people are: the basis, and how they were calibrated to official totals."""
-    from coverage.analysis.result import population_summary
-
-    text = population_summary(analysis)["note"]
+    basis = {"raster cells": "basis_cells", "villages": "basis_villages"}.get(
+        analysis.population_basis, "no_population"
+    )
+    line = text(basis, lang)
     if analysis.population_calibration is not None:
-        text += f"; {analysis.population_calibration.describe()}"
-    return text
+        line += ("；" if lang == "zh" else "; ") + analysis.population_calibration.describe(lang)
+    return line
 
 
 # --- the job -----------------------------------------------------------------------------
@@ -259,6 +261,7 @@ def run_report(
     *,
     force: bool = False,
     allow_unevaluated: bool | None = None,
+    language: str | None = None,
     progress: Progress | None = None,
 ) -> ReportResult:
     """Run the scheduled report of a region: analyze → check → map → dated folder → history.
@@ -273,6 +276,9 @@ def run_report(
         Overrides the configuration's ``check.allow_unevaluated``: targets that could
         not be evaluated do not make the run exit 1 (see
         :func:`coverage.standards.checks.exit_status`).
+    language : {"en", "zh"}, optional
+        Overrides the configuration's ``report.language``: the page, the map and the
+        summary line in that language.
     progress : callable, optional
         Called with a short label as each step starts.
 
@@ -293,6 +299,10 @@ def run_report(
         config = load_run_config(config)
     if allow_unevaluated is not None and allow_unevaluated != config.allow_unevaluated:
         config = with_overrides(config, allow_unevaluated=allow_unevaluated)
+    if language is not None and language != config.language:
+        if language not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
+        config = with_overrides(config, language=language)
     step = progress or (lambda label: None)
     folder = config.folder
     _check_locations(config)
@@ -381,29 +391,37 @@ def _stored_folder(config: RunConfig, path: Path) -> str:
 
 def _unchanged(config: RunConfig, latest: Run, folder: Path) -> ReportResult:
     figures = latest.summary.get("coverage", {})
-    line = (
-        f"{latest.region}: unchanged since run {latest.id} ({latest.started_at[:16].replace('T', ' ')}): "
-        f"{_targets_phrase(latest.targets_passed, latest.targets_failed, latest.targets_cannot)}; "
-        f"{latest.villages_uncovered} of {latest.villages_total} villages outside {latest.circle_minutes:g} min"
-        f"{_share_phrase(figures.get('population_share'))}; report {folder / REPORT_HTML}"
+    lang = config.language
+    line = text(
+        "report_unchanged",
+        lang,
+        title=latest.region,
+        run=latest.id,
+        when=latest.started_at[:16].replace("T", " "),
+        targets=_targets_phrase(latest.targets_passed, latest.targets_failed, latest.targets_cannot, lang=lang),
+        outside=latest.villages_uncovered,
+        total=latest.villages_total,
+        minutes=latest.circle_minutes,
+        share=_share_phrase(figures.get("population_share"), lang),
+        report=folder / REPORT_HTML,
     )
     logger.info(line)
     return ReportResult(run=latest.id, unchanged=True, folder=folder, exit_code=latest.exit_code, summary_line=line)
 
 
-def _targets_phrase(passed: int, failed: int, cannot: int, not_applicable: int = 0) -> str:
+def _targets_phrase(passed: int, failed: int, cannot: int, not_applicable: int = 0, *, lang: str = "en") -> str:
     if passed + failed + cannot + not_applicable == 0:
-        return "no targets configured"
-    parts = [f"{passed} met", f"{failed} missed"]
+        return text("no_targets", lang)
+    phrase = text("targets_counts", lang, met=passed, missed=failed)
     if cannot:
-        parts.append(f"{cannot} not confirmed (not evaluable or on stand-in data)")
+        phrase += text("targets_unconfirmed", lang, n=cannot)
     if not_applicable:
-        parts.append(f"{not_applicable} not applicable")
-    return "targets " + ", ".join(parts)
+        phrase += text("targets_not_applicable", lang, n=not_applicable)
+    return phrase
 
 
-def _share_phrase(share: float | None) -> str:
-    return "" if share is None else f" ({1 - share:.1%} of people)"
+def _share_phrase(share: float | None, lang: str = "en") -> str:
+    return "" if share is None else text("people_outside_share", lang, share=1 - share)
 
 
 class _Forward(logging.Handler):
@@ -605,11 +623,18 @@ def _compute_and_write(
     passed, failed, not_applicable = (int(counts.get(status, 0)) for status in (PASS, FAIL, NOT_APPLICABLE))
     # the history's third count is every target not confirmed: not evaluable, or measured on stand-in data
     cannot = int(counts.get(CANNOT, 0)) + int(counts.get(ASSUMED, 0))
-    line = (
-        f"{title}: run {run_id}: {_targets_phrase(passed, failed, cannot, not_applicable)}; "
-        f"{figures['villages_uncovered']} of {figures['villages_total']} villages outside {circle:g} min"
-        f"{_share_phrase(figures['population_share'])}"
-        f"{_changes_phrase(changes)}"
+    lang = config.language
+    line = text(
+        "report_line",
+        lang,
+        title=title,
+        run=run_id,
+        targets=_targets_phrase(passed, failed, cannot, not_applicable, lang=lang),
+        outside=figures["villages_uncovered"],
+        total=figures["villages_total"],
+        minutes=circle,
+        share=_share_phrase(figures["population_share"], lang),
+        changes=_changes_phrase(changes, lang),
     )
     summary = _summary(
         config,
@@ -648,7 +673,7 @@ def _compute_and_write(
         exit_code=exit_code,
         summary_line=line,
         ems=None if ems_result is None else _ems_page(ems_result, config.language),
-        population_note=population_line(analysis),
+        population_note=population_line(analysis, config.language),
     )
     if ems_result is not None:
         summary["ems"] = ems_result.summary()
@@ -688,7 +713,7 @@ def _compute_and_write(
         unchanged=False,
         folder=final,
         exit_code=exit_code,
-        summary_line=f"{line}; report {final / REPORT_HTML}",
+        summary_line=line + text("report_at", config.language, report=final / REPORT_HTML),
         targets=targets,
         changes=changes,
         uncovered=uncovered,
@@ -731,12 +756,11 @@ def _dated_folder(folder: Path, started: dt.datetime, run_id: int) -> Path:
     return path if not path.exists() else folder / f"{path.name}_run{run_id}"
 
 
-def _changes_phrase(changes: RunDiff | None) -> str:
+def _changes_phrase(changes: RunDiff | None, lang: str = "en") -> str:
     if changes is None:
-        return "; first run"
-    return (
-        f"; since run {changes.before}: {len(changes.newly_uncovered)} newly uncovered, "
-        f"{len(changes.newly_covered)} newly covered"
+        return text("first_run", lang)
+    return text(
+        "since_run", lang, run=changes.before, lost=len(changes.newly_uncovered), gained=len(changes.newly_covered)
     )
 
 

@@ -23,6 +23,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
+from coverage._i18n import display_width
 from coverage.cli.main import main
 from coverage.io.osm import facilities_from_osm
 from coverage.network.prepared import file_sha256
@@ -320,6 +321,23 @@ def test_the_history_command_lists_and_compares_runs(changed, workspace, capsys)
     assert [v["id"] for v in data["newly_covered"]] == [workspace["ouallah"]]
     assert cli(["history", "--db", db, "--diff", "1", "9"]) == 2
     assert "no run 9" in capsys.readouterr().err
+
+
+def test_the_history_reads_in_chinese(changed, workspace, capsys):
+    config = str(workspace["config"])
+    assert cli(["--lang", "zh", "history", "--config", config]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:3] == ["运行", "开始时间", "版本"]
+    assert "覆盖：30 分钟内人口比例" in lines[-1]
+    # the columns line up in a terminal, where a Chinese character takes two columns
+    assert len({display_width(line) for line in lines[:-1]}) == 1
+    assert cli(["history", "--config", config, "--diff", "previous", "latest", "--lang", "zh"]) == 0
+    diff = capsys.readouterr().out
+    assert "变化的输入：facilities" in diff
+    assert "新增覆盖 (1)：" in diff
+    assert "新增未覆盖 (0)" in diff
+    assert re.search(r"分钟$", diff.splitlines()[-1]) or "无道路可达" in diff
+    assert not re.search(r"newly|uncovered|inputs changed|people", diff)
 
 
 def test_the_village_statuses_of_each_run_are_kept(changed, workspace):
