@@ -94,8 +94,6 @@ exit status:
 
 def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
     """Add the ``batch`` command to the sub-commands."""
-    from coverage.batch.extracts import DEFAULT_EXTRACT_BUFFER_M
-
     batch = add_command(
         commands,
         "batch",
@@ -104,6 +102,18 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
         epilog=BATCH_EPILOG,
         parents=parents,
     )
+    _add_region_and_input_options(batch)
+    _add_extract_and_cluster_options(batch)
+    runtime = batch.add_argument_group("runtime")
+    add_basemap_option(runtime)
+    add_cache_options(runtime)
+    add_out_option(runtime, "out/batch")
+    batch.set_defaults(handler=run)
+    return batch
+
+
+def _add_region_and_input_options(batch: argparse.ArgumentParser) -> None:
+    """The regions file and what is computed for each region."""
     regions = batch.add_argument_group("regions")
     regions.add_argument(
         "--regions", required=True, metavar="FILE", help="polygon file, one region per polygon (GeoJSON, GeoPackage...)"
@@ -141,6 +151,11 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
     add_method_options(batch)
     add_column_options(batch, "facilities")
     add_column_options(batch, "villages")
+
+
+def _add_extract_and_cluster_options(batch: argparse.ArgumentParser) -> None:
+    """How the province's extract is cut, and the Dask cluster that runs the regions."""
+    from coverage.batch.extracts import DEFAULT_EXTRACT_BUFFER_M
 
     split = batch.add_argument_group("extracts")
     split.add_argument(
@@ -181,13 +196,6 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
         help="tries again of a failed region (default: %(default)s)",
     )
     cluster.add_argument("--force", action="store_true", help="recompute every region, even unchanged ones")
-
-    runtime = batch.add_argument_group("runtime")
-    add_basemap_option(runtime)
-    add_cache_options(runtime)
-    add_out_option(runtime, "out/batch")
-    batch.set_defaults(handler=run)
-    return batch
 
 
 def run(args: argparse.Namespace) -> int:
