@@ -158,6 +158,19 @@ class Network:
         return cache[tolerance_m]
 
     @cached_property
+    def geometry_fingerprint(self) -> str:
+        """sha256 of the road pieces' geometry and ends: equal for profiles that use the same roads.
+
+        Points snapped to one network can be reused on another with this fingerprint
+        (snapping depends on the roads' geometry only, not on their speeds).
+        """
+        digest = hashlib.sha256()
+        for array in (self.seg_u, self.seg_v, self.node_xy, shapely.get_coordinates(self.seg_geometry)):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(self.crs.to_wkt().encode())
+        return digest.hexdigest()
+
+    @cached_property
     def components(self) -> ComponentReport:
         """Summary of the disconnected pieces."""
         sizes = np.bincount(self.component)

@@ -72,6 +72,39 @@ class Attachment:
         )
 
 
+def snap_to_roads(network: Network, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The nearest point on the nearest road piece of each point (no flags, no logging).
+
+    Parameters
+    ----------
+    network : Network
+    points : numpy.ndarray
+        shapely Points in the network's CRS.
+
+    Returns
+    -------
+    segment : numpy.ndarray
+        int64 index of the nearest road piece.
+    fraction : numpy.ndarray
+        float64 position of the nearest point along it, 0 at ``u``, 1 at ``v``.
+    distance_m : numpy.ndarray
+        float64 straight-line distance from the point to it.
+    snapped_xy : numpy.ndarray
+        (n, 2) coordinates of the nearest point.
+    """
+    if len(points) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros((0, 2))
+    point_index, segment = network.segment_tree.query_nearest(points, all_matches=False)
+    order = np.argsort(point_index, kind="stable")
+    segment = segment[order].astype(np.int64)
+    lines = network.seg_geometry[segment]
+    fraction = shapely.line_locate_point(lines, points, normalized=True)
+    fraction = np.clip(np.nan_to_num(fraction, nan=0.0), 0.0, 1.0)
+    snapped = shapely.line_interpolate_point(lines, fraction, normalized=True)
+    distance = shapely.distance(points, snapped)
+    return segment, fraction, distance, np.column_stack([shapely.get_x(snapped), shapely.get_y(snapped)])
+
+
 def attach_points(
     network: Network,
     points: gpd.GeoDataFrame | gpd.GeoSeries,
@@ -133,14 +166,7 @@ def attach_points(
         raise InputError(msg)
     if not (shapely.get_type_id(geoms) == 0).all():
         geoms = shapely.point_on_surface(geoms)
-    point_index, segment = network.segment_tree.query_nearest(geoms, all_matches=False)
-    order = np.argsort(point_index, kind="stable")
-    segment = segment[order].astype(np.int64)
-    lines = network.seg_geometry[segment]
-    fraction = shapely.line_locate_point(lines, geoms, normalized=True)
-    fraction = np.clip(np.nan_to_num(fraction, nan=0.0), 0.0, 1.0)
-    snapped = shapely.line_interpolate_point(lines, fraction, normalized=True)
-    distance = shapely.distance(geoms, snapped)
+    segment, fraction, distance, snapped_xy = snap_to_roads(network, geoms)
     access_s = distance / (access_speed_kph / 3.6)
     off = distance > tolerance_m
     small = network.small_piece[network.seg_u[segment]]
@@ -164,7 +190,7 @@ def attach_points(
         fraction=fraction,
         snap_distance_m=distance,
         access_s=access_s,
-        snapped_xy=np.column_stack([shapely.get_x(snapped), shapely.get_y(snapped)]),
+        snapped_xy=snapped_xy,
         off_network=off,
         small_piece=small,
     )

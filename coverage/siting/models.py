@@ -34,6 +34,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import shapely
 
 from coverage._errors import InputError
 from coverage.analysis.labels import place_phrases
@@ -312,6 +313,7 @@ def coverage_matrix(
     )
     demand_att = _attached(analysis, frame, demand)
     seconds = pair_seconds(analysis.network, site_att, demand_att, direction=direction, cutoff_minutes=cutoff_minutes)
+    seconds = _with_offroad(analysis, sites, frame, demand_att, seconds, cutoff_minutes=cutoff_minutes)
     matrix = CoverageMatrix(
         candidate_ids=sites["id"].to_numpy(str),
         demand_ids=frame["id"].to_numpy(str),
@@ -336,6 +338,29 @@ def coverage_matrix(
         time.perf_counter() - started,
     )
     return matrix
+
+
+def _with_offroad(
+    analysis: Analysis,
+    sites: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    demand_att: Attachment,
+    seconds: sp.csr_matrix,
+    *,
+    cutoff_minutes: float,
+) -> sp.csr_matrix:
+    """The network times with the straight off-road trips between close sites and places, as the analysis times them."""
+    from coverage.network.offroad import offroad_pairs, sparse_minimum
+
+    crs = analysis.network.crs
+    straight = offroad_pairs(
+        shapely.get_coordinates(shapely.point_on_surface(np.asarray(sites.geometry.to_crs(crs).values))),
+        shapely.get_coordinates(shapely.point_on_surface(np.asarray(demand.geometry.to_crs(crs).values))),
+        speed_kph=analysis.profile.access_speed_kph,
+        max_distance_m=np.maximum(analysis.profile.snap_tolerance_m, demand_att.snap_distance_m),
+        cutoff_s=cutoff_minutes * 60.0,
+    )
+    return sparse_minimum(seconds, straight) if straight.nnz else seconds
 
 
 def default_candidates(
