@@ -141,3 +141,11 @@ def mwali_workspace(tmp_path_factory):
     return Workspace(
         mwali_inputs(tmp_path_factory.mktemp("webapp-cache")), standards=["suizhou", "lianzhou"], name="Mwali"
     )
+
+
+@pytest.fixture(scope="session")
+def default_analysis(tmp_path_factory):
+    """The README's main job: the embedded default region (the three islands), as ``analyze`` runs it."""
+    from coverage.analysis.run import analyze
+
+    return analyze(cache_dir=tmp_path_factory.mktemp("default-cache"))

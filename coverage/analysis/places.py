@@ -244,17 +244,23 @@ def read_villages(
     cells: gpd.GeoDataFrame | None,
     columns: PointColumns | None = None,
     notes: PlaceNotes | None = None,
+    required: bool = True,
 ) -> gpd.GeoDataFrame:
     """The villages of a region (inside its outline): ``id``, ``name``, ``population``, ``population_source``.
 
     A village without a stated population gets the people of the raster cells
     nearest to it; without a raster it has none (``population_source`` ``none``),
-    and shares are of villages, not people.
+    and shares are of villages, not people. With ``required=False``, a region
+    without villages (a road layer with no village file, an extract with no places)
+    gives an empty table: the raster's cells are the demand then.
     """
     notes = notes if notes is not None else PlaceNotes()
     columns = columns or PointColumns()
     if source is None:
         if not is_osm(osm):
+            if not required:
+                notes.villages.update(count=0)
+                return no_villages()
             msg = f"{osm.name} is not an OSM extract, so it has no villages: give a village file with --villages."
             raise InputError(msg)
         frame = places_from_osm(osm, boundary=region.outline)
@@ -279,6 +285,10 @@ def read_villages(
             int(missing.sum()),
             len(frame),
         )
+    if frame.empty and not required:
+        logger.info("%s: no villages inside the region; the population raster's cells are the demand", label)
+        notes.villages.update(count=0)
+        return no_villages()
     if frame.empty:
         msg = (
             f"{label}: no villages to analyse (none inside the region). Give a village file with --villages, "
@@ -468,3 +478,17 @@ def _warn_left_out(dropped: gpd.GeoDataFrame, *, label: str, what: str, region: 
             shown,
         )
     notes["left_out"] = {"count": len(dropped), "reason": beyond, "ids": ids[:100], "extent": where}
+
+
+def no_villages() -> gpd.GeoDataFrame:
+    """An empty village table with the columns an analysis adds to (a region whose demand is raster cells only)."""
+    return gpd.GeoDataFrame(
+        {
+            "id": pd.Series([], dtype=str),
+            "name": pd.Series([], dtype=str),
+            "population": pd.Series([], dtype=float),
+            "population_source": pd.Series([], dtype=str),
+        },
+        geometry=gpd.GeoSeries([], crs=4326),
+        crs=4326,
+    )

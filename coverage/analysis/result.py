@@ -20,6 +20,7 @@ from coverage._errors import InputError
 from coverage._i18n import text
 from coverage.analysis.calibration import PopulationCalibration, apply_calibration
 from coverage.analysis.demand import PopulationGrid, read_population_grid
+from coverage.analysis.surface import TravelTimeSurface
 from coverage.io.credits import SourceNote
 from coverage.network.prepared import Network
 from coverage.network.profiles import Profile
@@ -71,11 +72,13 @@ class Analysis:
     cells : GeoDataFrame or None
         Populated raster cells with the same coverage columns.
     isochrones : GeoDataFrame
-        Dissolved area per threshold with ``area_km2`` and ``population``.
+        Dissolved area per threshold with ``area_km2`` and ``population``: the cells of the
+        travel-time surface within the threshold (or, with ``isochrones="roads"``, corridors
+        along the roads reached).
     service_areas : GeoDataFrame
         Nearest-facility partition within the largest threshold.
     facility_isochrones : GeoDataFrame
-        One polygon per facility and threshold.
+        One polygon per facility and threshold (empty unless asked for).
     zones : GeoDataFrame or None
         Admin units.
     attribution : str
@@ -96,6 +99,11 @@ class Analysis:
         How the population was calibrated to official totals per admin unit, when it was.
     sources : tuple of SourceNote
         Every input with the credit it must carry (``attribution`` joins them).
+    surface : TravelTimeSurface or None
+        Minutes to (or from) the nearest facility for every cell of the region.
+    catchments : GeoDataFrame or None
+        The nearest-facility partition of the surface, one row per facility, with
+        area, population, villages and population per unit of capacity.
     """
 
     region: str
@@ -118,6 +126,9 @@ class Analysis:
     notes: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     population_calibration: PopulationCalibration | None = field(default=None, compare=False)
     sources: tuple[SourceNote, ...] = ()
+
+    surface: TravelTimeSurface | None = field(default=None, repr=False, compare=False)
+    catchments: gpd.GeoDataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def population_basis(self) -> str:
@@ -215,6 +226,7 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
         },
         "population": population_summary(analysis),
         "thresholds": per_threshold,
+        "surface": surface_summary(analysis),
         "zones": zone_table(analysis).to_dict(orient="records"),
         "inputs": analysis.inputs,
         "notes": analysis.notes,
@@ -253,6 +265,25 @@ def _facility_list(facilities: gpd.GeoDataFrame) -> list[dict[str, Any]]:
         {"id": str(fid), "name": str(name), "kind": str(kind), "admitted_by": str(by) if pd.notna(by) else ""}
         for fid, name, kind, by in zip(facilities["id"], facilities["name"], facilities["kind"], admitted, strict=True)
     ]
+
+
+def surface_summary(analysis: Analysis) -> dict[str, Any] | None:
+    """Figures of the travel-time surface: its cells, their size, how many are reached, the catchments."""
+    surface = analysis.surface
+    if surface is None:
+        return None
+    reached = surface.reached
+    area_m2 = surface.cell_area_m2()
+    return {
+        "cells": len(surface),
+        "cell_size_m": round(surface.grid.cell_size_m(), 1),
+        "area_km2": round(float(area_m2.sum() / 1e6), 3),
+        "reached_cells": int(reached.sum()),
+        "unreached_area_km2": round(float(area_m2[~reached].sum() / 1e6), 3),
+        "unreached_population": round(float(surface.population[~reached].sum()), 1),
+        "direct_offroad_cells": int(surface.direct.sum()),
+        "catchments": 0 if analysis.catchments is None else int(analysis.catchments.geometry.notna().sum()),
+    }
 
 
 def zone_table(analysis: Analysis) -> pd.DataFrame:

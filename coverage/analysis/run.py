@@ -1,13 +1,14 @@
 """The main job: from a region's inputs to travel times, isochrones and coverage.
 
 :func:`analyze` chains the library's steps (network, facilities, demand,
-snapping, one multi-source search, isochrones, coverage) and returns an
-:class:`~coverage.analysis.result.Analysis`; the CLI, notebooks, standards and
-reports all call it.
+snapping, one multi-source search, the travel-time surface, isochrone areas,
+catchments, coverage) and returns an :class:`~coverage.analysis.result.Analysis`;
+the CLI, notebooks, standards and reports all call it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -20,6 +21,7 @@ import pandas as pd
 import shapely
 
 from coverage._errors import InputError
+from coverage.analysis import areas
 from coverage.analysis.calibration import (
     PopulationCalibration,
     calibrate_grid,
@@ -28,6 +30,7 @@ from coverage.analysis.calibration import (
 )
 from coverage.analysis.demand import population_cells, read_population_grid
 from coverage.analysis.flags import warn_flagged
+from coverage.analysis.grid import DEFAULT_CELL_M, cells_inside, population_on_grid, surface_grid, zones_of_cells
 from coverage.analysis.isochrones import DEFAULT_BUFFER_M, facility_isochrones, isochrones, service_areas
 from coverage.analysis.labels import name_unnamed
 from coverage.analysis.places import (
@@ -41,6 +44,8 @@ from coverage.analysis.places import (
 )
 from coverage.analysis.places import Region as PlaceRegion
 from coverage.analysis.result import DEFAULT_MINUTES, Analysis, checked_thresholds, covered_column
+from coverage.analysis.surface import STEP as SURFACE_STEP
+from coverage.analysis.surface import TravelTimeSurface, travel_time_surface
 from coverage.analysis.totals import PopulationTotals, read_population_totals, totals_from_zones
 from coverage.analysis.zones import (
     assign_zones,
@@ -63,6 +68,7 @@ from coverage.io.gis_roads import DEFAULT_ROAD_CLASS
 from coverage.io.kinds import DEFAULT_KIND_MAP, NO_KIND_MAP, KindMap, load_kind_map
 from coverage.io.points import PointColumns
 from coverage.io.regions import Region, default_region, shipped_credit
+from coverage.network.offroad import direct_offroad
 from coverage.network.prepared import Network, file_sha256
 from coverage.network.profiles import Profile, load_profile
 from coverage.network.routing import Reach, check_direction, nearest_facility, reach_points
@@ -73,6 +79,12 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
+#: The steps :func:`analyze` reports to its ``progress`` callable (labels ``"step: detail"`` refine a step).
+ANALYZE_STEPS = 10
+
+#: How isochrone areas are drawn: the surface's cells within T, or corridors along the roads reached.
+ISOCHRONE_METHODS = ("surface", "roads")
+
 
 def _coverage_columns(
     frame: gpd.GeoDataFrame,
@@ -81,6 +93,7 @@ def _coverage_columns(
     facility_index: np.ndarray,
     facilities: gpd.GeoDataFrame,
     minutes: Sequence[float],
+    direct: np.ndarray,
 ) -> gpd.GeoDataFrame:
     frame = frame.copy()
     ids = facilities["id"].to_numpy()
@@ -91,6 +104,7 @@ def _coverage_columns(
     frame["minutes"] = np.where(np.isfinite(seconds), seconds / 60.0, np.nan)
     for threshold in minutes:
         frame[covered_column(threshold)] = seconds <= threshold * 60.0
+    frame["direct_offroad"] = direct
     frame["snap_distance_m"] = attachment.snap_distance_m
     frame["off_network"] = attachment.off_network
     frame["small_piece"] = attachment.small_piece
@@ -126,8 +140,10 @@ def analyze(
     kind_map: str | os.PathLike[str] | KindMap | None = DEFAULT_KIND_MAP,
     road_class_column: str | None = None,
     default_road_class: str | None = DEFAULT_ROAD_CLASS,
+    isochrone_method: str = "surface",
     buffer_m: float = DEFAULT_BUFFER_M,
-    per_facility_isochrones: bool = True,
+    cell_m: float = DEFAULT_CELL_M,
+    per_facility_isochrones: bool = False,
     cache_dir: str | os.PathLike[str] | None = None,
     use_cache: bool = True,
     progress: Progress | None = None,
@@ -148,9 +164,11 @@ def analyze(
         ``kind`` column; default the health facilities tagged in the OSM file.
     villages : path or GeoDataFrame, optional
         Demand places with an optional ``population`` column; default OSM
-        ``place=city/town/village/hamlet``.
+        ``place=city/town/village/hamlet`` (none for other road sources: the
+        population raster's cells are the demand then).
     population : path, optional
-        Population GeoTIFF; each populated cell becomes a weighted demand point.
+        Population GeoTIFF; each populated cell becomes a weighted demand point, and
+        the travel-time surface lies on its grid.
     population_totals : path, DataFrame, mapping or PopulationTotals, optional
         Official population per admin unit of ``zones`` (a CSV with a unit name or
         code column and a population column, a table, a mapping of unit to people,
@@ -208,20 +226,30 @@ def analyze(
         Road-class column when ``osm`` is a GIS lines file.
     default_road_class : str or None
         The class of a GIS road line whose class is blank or unknown (None refuses them).
+    isochrone_method : {"surface", "roads"}
+        ``surface``: the isochrone areas are the cells of the travel-time surface within
+        each threshold (their people are the covered people); ``roads``: corridors of
+        ``buffer_m`` along the roads reached in time.
     buffer_m : float
-        Half-width of the corridor drawn around reached roads in isochrones.
+        Half-width of the corridor drawn around reached roads (``roads`` isochrones).
+    cell_m : float
+        Side of the surface's cells in metres when there is no population raster.
     per_facility_isochrones : bool
-        Also build one isochrone per facility and threshold.
+        Also build one isochrone per facility and threshold (slow with many facilities).
     cache_dir : path, optional
         Where prepared networks are cached.
     use_cache : bool
         Reuse and write the prepared-network cache.
     progress : callable, optional
-        Called with a short label as each step starts.
+        Called with a short label as each of the :data:`ANALYZE_STEPS` steps starts, and
+        with ``"step: detail"`` labels (progress, an estimate of the time left) within a long step.
     """
     step = progress or (lambda label: None)
     check_direction(direction)
     thresholds = checked_thresholds(minutes)
+    if isochrone_method not in ISOCHRONE_METHODS:
+        msg = f"isochrone_method must be one of {ISOCHRONE_METHODS}, got {isochrone_method!r}"
+        raise InputError(msg)
     if ems:
         direction = "from_facility"
     region: Region | None = None
@@ -331,10 +359,35 @@ def analyze(
         cells=cells,
         columns=village_columns,
         notes=notes,
+        required=False,
     )
+    if village_frame.empty and cells is None:
+        logger.warning(
+            "no villages and no population raster: the results hold travel times and areas but no population "
+            "figures; give --population or --villages"
+        )
     village_frame["zone"] = assign_zones(village_frame, zone_frame).to_numpy()
+    speed, tolerance = profile.access_speed_kph, profile.snap_tolerance_m
+    # the surface covers the boundary, else the admin units (a batch region), else the land the roads reach
+    region_outline = clip if clip is not None else (zone_frame.geometry.union_all() if zone_frame is not None else None)
+    if region_outline is None and cells is not None:
+        cells = _near_the_network(cells, extent, tolerance)
+    cell_grid = surface_grid(
+        network_crs=network.crs,
+        extent_lonlat=extent,
+        boundary=region_outline,
+        population=population,
+        cells_bounds=tuple(cells.total_bounds) if cells is not None and len(cells) else None,
+        cell_m=cell_m,
+        margin_m=tolerance,
+    )
+    people_grid, cell_rows, cell_cols = (
+        population_on_grid(cell_grid, cells)
+        if cells is not None
+        else (None, np.zeros(0, np.int64), np.zeros(0, np.int64))
+    )
     if cells is not None:
-        cells["zone"] = assign_zones(cells, zone_frame).to_numpy()
+        cells["zone"] = zones_of_cells(cell_grid, zone_frame, cell_rows, cell_cols)
     if calibration is not None and cells is not None:
         calibration = with_region(calibration, cells)
     elif totals is not None and zone_frame is not None:
@@ -359,34 +412,63 @@ def analyze(
     )
 
     step("snapping")
-    speed, tolerance = profile.access_speed_kph, profile.snap_tolerance_m
     # a facility's leg to its road is its yard or driveway (driven by a vehicle profile); a place's is walked
     facility_att = attach_points(
         network, facility_frame, access_speed_kph=profile.facility_access_speed_kph, tolerance_m=tolerance
     )
     village_att = attach_points(network, village_frame, access_speed_kph=speed, tolerance_m=tolerance)
-    cell_att = (
-        attach_points(network, cells, access_speed_kph=speed, tolerance_m=tolerance) if cells is not None else None
-    )
     warn_flagged(
         facility_att, what="facilities", tolerance_m=tolerance, access_speed_kph=profile.facility_access_speed_kph
     )
     warn_flagged(village_att, what="villages", frame=village_frame, tolerance_m=tolerance, access_speed_kph=speed)
-    if cell_att is not None:
-        warn_flagged(cell_att, what="cells", frame=cells, tolerance_m=tolerance, access_speed_kph=speed)
+    facility_xy = _projected_xy(facility_frame, network)
 
     step("travel times")
     reach = nearest_facility(network, facility_att, direction=direction)  # type: ignore[arg-type]
     facility_frame = _with_snapping(facility_frame, facility_att)
     seconds, index = reach_points(network, reach, village_att)
-    village_frame = _coverage_columns(village_frame, village_att, seconds, index, facility_frame, thresholds)
-    if cells is not None and cell_att is not None:
-        seconds, index = reach_points(network, reach, cell_att)
-        cells = _coverage_columns(cells, cell_att, seconds, index, facility_frame, thresholds)
+    seconds, index, direct = direct_offroad(
+        _projected_xy(village_frame, network),
+        seconds,
+        index,
+        facility_xy=facility_xy,
+        speed_kph=speed,
+        max_distance_m=np.maximum(tolerance, village_att.snap_distance_m),
+    )
+    village_frame = _coverage_columns(village_frame, village_att, seconds, index, facility_frame, thresholds, direct)
+
+    step(SURFACE_STEP)
+    surface = travel_time_surface(
+        network,
+        reach,
+        grid=cell_grid,
+        inside=cells_inside(cell_grid, region_outline)
+        if region_outline is not None
+        else np.ones(cell_grid.shape, dtype=bool),
+        facility_xy=facility_xy,
+        access_speed_kph=speed,
+        tolerance_m=tolerance,
+        population=people_grid,
+        within_reach_of_roads=region_outline is None,
+        boundary=region_outline,
+        cache_dir=cache_dir,
+        use_cache=use_cache,
+        progress=step,
+    )
+    cell_att = None
+    if cells is not None:
+        cells, cell_att = _cells_from_surface(
+            cells, surface, cell_rows, cell_cols, facility_frame, thresholds, tolerance_m=tolerance
+        )
+        warn_flagged(cell_att, what="cells", frame=cells, tolerance_m=tolerance, access_speed_kph=speed)
 
     step("isochrones")
-    iso = _isochrones_with_population(network, reach, thresholds, buffer_m, cells)
-    areas = service_areas(network, reach, minutes=thresholds[-1], buffer_m=buffer_m).to_crs(4326)
+    if isochrone_method == "surface":
+        iso = areas.isochrone_areas(surface, minutes=thresholds)
+        partition = areas.service_areas(surface, minutes=thresholds[-1])
+    else:
+        iso = _isochrones_with_population(network, reach, thresholds, buffer_m, cells)
+        partition = service_areas(network, reach, minutes=thresholds[-1], buffer_m=buffer_m).to_crs(4326)
     per_facility = (
         facility_isochrones(network, facility_att, direction=direction, minutes=thresholds, buffer_m=buffer_m).to_crs(
             4326
@@ -394,6 +476,8 @@ def analyze(
         if per_facility_isochrones
         else gpd.GeoDataFrame({"facility_id": [], "minutes": [], "area_km2": []}, geometry=[], crs=4326)
     )
+    step("catchments")
+    catchment_frame = areas.catchments(surface, facility_frame, villages=village_frame, minutes=thresholds)
     if totals_credit is None and isinstance(population_totals, str | os.PathLike):
         totals_credit = shipped_credit(population_totals)  # the census totals shipped with the default region
     sources = _source_notes(
@@ -433,7 +517,7 @@ def analyze(
         villages=village_frame,
         cells=cells,
         isochrones=iso,
-        service_areas=areas,
+        service_areas=partition,
         facility_isochrones=per_facility,
         zones=zone_frame,
         attribution=attribution,
@@ -448,6 +532,8 @@ def analyze(
             for name, att in (("facilities", facility_att), ("villages", village_att), ("cells", cell_att))
             if att is not None
         },
+        surface=surface,
+        catchments=catchment_frame,
     )
 
 
@@ -551,6 +637,75 @@ def _source_notes(
     if zones is not None:
         notes.append(zones_note(zones, credit=shipped_credit(zones)))
     return tuple(notes)
+
+
+def _near_the_network(
+    cells: gpd.GeoDataFrame, extent: tuple[float, float, float, float], margin_m: float
+) -> gpd.GeoDataFrame:
+    """The populated cells within the network's extent grown by ``margin_m`` (no boundary: the roads' region)."""
+    lat = (extent[1] + extent[3]) / 2
+    dx = margin_m / (111_320.0 * max(np.cos(np.radians(lat)), 0.2))
+    dy = margin_m / 110_574.0
+    lon, lat_ = cells.geometry.x.to_numpy(), cells.geometry.y.to_numpy()
+    near = (lon >= extent[0] - dx) & (lon <= extent[2] + dx) & (lat_ >= extent[1] - dy) & (lat_ <= extent[3] + dy)
+    if not near.all():
+        logger.warning(
+            "no boundary given: %d populated cells (%.0f people) of the raster lie beyond the road network's extent "
+            "and are left out of the region; give --boundary (or --zones) to count them",
+            int((~near).sum()),
+            float(cells.loc[~near, "population"].sum()),
+        )
+    return cells[near].reset_index(drop=True)
+
+
+def _projected_xy(frame: gpd.GeoDataFrame, network: Network) -> np.ndarray:
+    """(n, 2) coordinates of a frame's points (a point inside for other shapes) in the network's CRS."""
+    geoms = np.asarray(frame.geometry.to_crs(network.crs).values)
+    if len(geoms) and not (shapely.get_type_id(geoms) == 0).all():
+        geoms = shapely.point_on_surface(geoms)
+    return shapely.get_coordinates(geoms).reshape(-1, 2)
+
+
+def _cells_from_surface(
+    cells: gpd.GeoDataFrame,
+    surface: TravelTimeSurface,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    facilities: gpd.GeoDataFrame,
+    thresholds: tuple[float, ...],
+    *,
+    tolerance_m: float,
+) -> tuple[gpd.GeoDataFrame, Attachment]:
+    """The populated cells' times and attachment, read from the surface (one computation for both).
+
+    Without a boundary, populated cells farther than the snap tolerance from any road are
+    outside the region (the surface's); they are left out of the demand and counted.
+    """
+    at = surface.positions(rows, cols)
+    if surface.attachment is None:
+        msg = "the travel-time surface has no attachment of its cells"
+        raise InputError(msg)
+    far = at < 0
+    if far.any():
+        logger.warning(
+            "no boundary given: %d populated cells (%.0f people) lie more than %g m from any road and are left "
+            "out of the region; give --boundary (or --zones) to count them",
+            int(far.sum()),
+            float(cells.loc[far, "population"].sum()),
+            tolerance_m,
+        )
+        cells, at = cells[~far].reset_index(drop=True), at[~far]
+    attachment = dataclasses.replace(surface.attachment.subset(at), ids=cells["id"].astype(str).to_numpy())
+    frame = _coverage_columns(
+        cells,
+        attachment,
+        surface.seconds[at],
+        surface.facility[at].astype(np.int64),
+        facilities,
+        thresholds,
+        surface.direct[at],
+    )
+    return frame, attachment
 
 
 def _with_snapping(frame: gpd.GeoDataFrame, attachment: Attachment) -> gpd.GeoDataFrame:
