@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 GPKG_NAME = "coverage.gpkg"
 VILLAGES_CSV = "villages.csv"
+CATCHMENTS_CSV = "catchments.csv"
 ZONES_CSV = "zones.csv"
 SUMMARY_JSON = "summary.json"
 POPULATION_CALIBRATION_CSV = "population_calibration.csv"
@@ -44,6 +45,7 @@ LAYER_TITLES = {
     "villages": "Villages with the time to the nearest facility and their coverage",
     "isochrones": "Areas within each threshold of a facility, with their population",
     "service_areas": "Nearest-facility partition within the largest threshold",
+    "catchments": "Nearest-facility partition of the reached land, with population and capacity",
     "isochrones_by_facility": "Area within each threshold of each facility",
     "road_problems": "Places in the road source to check (dangling ends, near-miss junctions)",
     "uncovered_villages": "Villages outside the report's circle",
@@ -251,28 +253,48 @@ def staged(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
-    """Write ``coverage.gpkg``, ``villages.csv``, ``zones.csv`` and ``summary.json`` into ``out_dir``.
+def catchments_table(analysis: Analysis) -> pd.DataFrame:
+    """The catchments as a plain table (for CSV and Excel), figures rounded."""
+    if analysis.catchments is None:
+        return pd.DataFrame()
+    table = pd.DataFrame(analysis.catchments.drop(columns="geometry"))
+    for column in table.columns:
+        if column.startswith(("population", "area_km2", "minutes")):
+            table[column] = table[column].round(3 if column == "area_km2" else 1)
+    return table
 
-    The GeoPackage has the layers ``facilities``, ``villages``, ``isochrones``
-    (dissolved per threshold), ``service_areas`` (nearest-facility partition),
-    ``isochrones_by_facility``, ``road_problems`` and, when some populated raster
-    cells lie farther than the profile's tolerance from any road or on small road
-    pieces, ``flagged_cells`` (those cells, with their people, times and flags), each
-    with the data credits in its metadata (:func:`write_layer`). When the population was calibrated to
-    official totals, ``population_calibration.csv`` lists each admin unit's total,
-    raster sum, factor and status.
+
+def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write the analysis into ``out_dir``: GeoPackage, rasters, CSV tables and ``summary.json``.
+
+    ``coverage.gpkg`` has the layers ``facilities``, ``villages``, ``isochrones``
+    (dissolved per threshold), ``service_areas`` (nearest-facility partition within
+    the largest threshold), ``catchments`` (nearest-facility partition of the whole
+    surface), ``isochrones_by_facility``, ``road_problems`` and, when some populated
+    raster cells lie farther than the profile's tolerance from any road or on small
+    road pieces, ``flagged_cells`` (those cells, with their people, times and flags),
+    each with its QGIS style (the ``layer_styles`` table). ``traveltime.tif`` and
+    ``nearest_facility.tif`` hold the travel-time surface (see
+    :mod:`coverage.outputs.rasters`); ``catchments.csv``, ``villages.csv`` and
+    ``zones.csv`` open in Excel. Every layer carries the data credits in its metadata
+    (:func:`write_layer`). When the population was calibrated to official totals,
+    ``population_calibration.csv`` lists each admin unit's total, raster sum, factor
+    and status.
 
     Returns
     -------
     dict
         File name to path of what was written.
     """
+    from coverage.outputs.rasters import write_surface_rasters
+    from coverage.outputs.styles import add_layer_styles, layer_styles
+
     layers = {
         "facilities": analysis.facilities,
         "villages": analysis.villages,
         "isochrones": analysis.isochrones,
         "service_areas": analysis.service_areas,
+        "catchments": analysis.catchments,
         "isochrones_by_facility": analysis.facility_isochrones,
         "road_problems": analysis.road_problems(),
     }
@@ -282,9 +304,20 @@ def write_outputs(analysis: Analysis, out_dir: str | os.PathLike[str]) -> dict[s
     notes = analysis_metadata(analysis)
     with staged(out_dir) as staging:
         for layer, frame in layers.items():
-            write_layer(
-                frame, staging / GPKG_NAME, layer, credit=analysis.attribution, sources=analysis.sources, notes=notes
-            )
+            if frame is not None:
+                write_layer(
+                    frame,
+                    staging / GPKG_NAME,
+                    layer,
+                    credit=analysis.attribution,
+                    sources=analysis.sources,
+                    notes=notes,
+                )
+        add_layer_styles(staging / GPKG_NAME, layer_styles(analysis, list(layers)), description=analysis.attribution)
+        names += [path.name for path in write_surface_rasters(analysis, staging)]
+        if analysis.catchments is not None:
+            write_csv(catchments_table(analysis), staging / CATCHMENTS_CSV)
+            names.append(CATCHMENTS_CSV)
         write_csv(villages_table(analysis), staging / VILLAGES_CSV)
         write_csv(analysis.zone_table(), staging / ZONES_CSV)
         write_json(analysis.summary(), staging / SUMMARY_JSON)
