@@ -75,6 +75,10 @@ DEFAULT_SIMPLIFY_M = 20.0
 COORDINATE_DECIMALS = 5  # about 1 m
 GAP_MAX_PIXELS = 1200
 GAP_MIN_PIXEL_M = 250.0
+#: Radius of village markers in screen pixels (by population, between these).
+VILLAGE_MIN_RADIUS, VILLAGE_MAX_RADIUS = 2.5, 6.0
+#: Map panes of the pictures, under the vector layers whatever the order they are switched on in.
+SURFACE_PANE, GAP_PANE = "fcSurface", "fcGap"
 
 _CSS = """
 .fc-box { background: rgba(255,255,255,0.93); padding: 6px 10px; border-radius: 4px;
@@ -360,14 +364,18 @@ def new_map(
     return m
 
 
-def add_legend(m: folium.Map, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> None:
-    """A legend box: sections of (heading, [(label, css colour or class), ...]).
+def add_legend(m: folium.Map, sections: Sequence[tuple[str, Any]]) -> None:
+    """A legend box: sections of (heading, [(label, css colour or class), ...]) or (heading, ramp).
 
     A ``colour`` starting with ``#`` draws a swatch; ``dot:#rrggbb`` a round dot;
-    ``pass``/``fail``/``cannot`` a status word. Labels are plain text.
+    ``pass``/``fail``/``cannot`` a status word. Labels are plain text. A ramp is an
+    object with an ``html()`` method (see :class:`coverage.outputs.map_surface.Ramp`).
     """
     parts = ['<div class="fc-box fc-legend">']
     for heading, items in sections:
+        if hasattr(items, "html"):
+            parts.append(f"<h2>{html.escape(heading)}</h2>{items.html()}")
+            continue
         parts.append(f"<h2>{html.escape(heading)}</h2><ul>")
         for label, colour in items:
             if colour in ("pass", "fail", "cannot"):
@@ -477,7 +485,8 @@ def _village_layer(villages: gpd.GeoDataFrame, limits: np.ndarray) -> DataLayer:
     for row, limit, people in zip(villages.itertuples(), limits, population, strict=True):
         minutes = float(row.minutes) if pd.notna(row.minutes) else np.inf
         covered = minutes <= limit
-        radius = float(np.clip(3.0 + np.sqrt(np.nan_to_num(people)) / 15.0, 4.0, 12.0))
+        # small enough not to hide the travel-time surface at the opening zoom
+        radius = float(np.clip(2.0 + np.sqrt(np.nan_to_num(people)) / 40.0, VILLAGE_MIN_RADIUS, VILLAGE_MAX_RADIUS))
         style = {
             "radius": radius,
             "color": "#333333" if not row.off_network else "#000000",
@@ -509,7 +518,9 @@ def _village_layer(villages: gpd.GeoDataFrame, limits: np.ndarray) -> DataLayer:
     return DataLayer(features, name=f"Villages: {covered} covered, {len(villages) - covered} not")
 
 
-def _gap_overlay(cells: gpd.GeoDataFrame, limits: np.ndarray) -> tuple[folium.raster_layers.ImageOverlay, float] | None:
+def _gap_overlay(
+    cells: gpd.GeoDataFrame, limits: np.ndarray
+) -> tuple[folium.raster_layers.ImageOverlay, float, float] | None:
     """Uncovered people per pixel as a transparent PNG, binned in Web Mercator so it sits exactly on the map."""
     outside = ~covered_mask(cells, limits)
     if not outside.any():
@@ -540,8 +551,11 @@ def _gap_overlay(cells: gpd.GeoDataFrame, limits: np.ndarray) -> tuple[folium.ra
     bounds = [[corners.y.iloc[0], corners.x.iloc[0]], [corners.y.iloc[1], corners.x.iloc[1]]]
     total = float(cells["population"].to_numpy(dtype=float)[outside].sum())
     name = f"People outside the circle: {total:,.0f}"
-    overlay = folium.raster_layers.ImageOverlay(url, bounds=bounds, name=html.escape(name), interactive=False)
-    return overlay, pixel_m
+    # hidden at first: the travel-time surface already shows the land beyond the circle
+    overlay = folium.raster_layers.ImageOverlay(
+        url, bounds=bounds, name=html.escape(name), interactive=False, pane=GAP_PANE, show=False
+    )
+    return overlay, pixel_m, float(people.max())
 
 
 def _share_colour(share: float) -> str:
@@ -685,22 +699,43 @@ def coverage_map(
         basemap=basemap,
         basemap_attribution=basemap_attribution,
     )
-    legend: list[tuple[str, list[tuple[str, str]]]] = []
-    bands = isochrone_bands(analysis, simplify_m=simplify_m)
-    for label, projected, colour in reversed(bands):
-        geometry = gpd.GeoSeries([projected], crs=analysis.network.crs).to_crs(4326).iloc[0]
-        style = {"color": colour, "weight": 0.5, "fillColor": colour, "fillOpacity": 0.55}
-        DataLayer(
-            [feature(geometry, style=style, tooltip=f"{label} {direction}")], name=f"Isochrone band {label}"
-        ).add_to(m)
-    legend.append((f"Travel time ({analysis.profile.name})", [(label, colour) for label, _, colour in bands]))
+    from coverage.outputs.map_surface import (
+        add_surface_assets,
+        catchment_features,
+        density_ramp,
+        outline_features,
+        surface_overlay,
+    )
+
+    legend: list[tuple[str, Any]] = []
+    folium.map.CustomPane(SURFACE_PANE, z_index=350, pointer_events=False).add_to(m)
+    folium.map.CustomPane(GAP_PANE, z_index=360, pointer_events=False).add_to(m)
+    add_surface_assets(m)
+    drawn = surface_overlay(analysis, title=title or analysis.region)
+    if drawn is not None:
+        overlay, ramp = drawn
+        overlay.options["pane"] = SURFACE_PANE
+        overlay.add_to(m)
+        legend.append((f"Travel time ({analysis.profile.name})", ramp))
+    else:
+        bands = isochrone_bands(analysis, simplify_m=simplify_m)
+        for label, projected, colour in reversed(bands):
+            geometry = gpd.GeoSeries([projected], crs=analysis.network.crs).to_crs(4326).iloc[0]
+            style = {"color": colour, "weight": 0.5, "fillColor": colour, "fillOpacity": 0.55}
+            DataLayer(
+                [feature(geometry, style=style, tooltip=f"{label} {direction}")], name=f"Isochrone band {label}"
+            ).add_to(m)
+        legend.append((f"Travel time ({analysis.profile.name})", [(label, colour) for label, _, colour in bands]))
+    name, features = catchment_features(analysis, simplify_m=simplify_m)
+    if features:
+        DataLayer([feature(**f) for f in features], name=name, show=False).add_to(m)
     if cells is not None and len(cells):
         gap = _gap_overlay(cells, limits_of(cells))
         if gap is not None:
-            overlay, pixel_m = gap
+            overlay, pixel_m, densest = gap
             overlay.add_to(m)
             pixel = f"{pixel_m:,.0f} m" if pixel_m < 1000 else f"{pixel_m / 1000:.1f} km"
-            legend.append(("Population gap", [(f"people outside the circle (per {pixel} pixel)", "#c51b8a")]))
+            legend.append(("People outside the circle", density_ramp(densest, pixel=pixel)))
     if analysis.zones is not None and len(analysis.zones):
         places = cells if cells is not None and len(cells) else villages
         _zone_layer(analysis.zones, places, limits_of(places), simplify_m).add_to(m)
@@ -741,6 +776,9 @@ def coverage_map(
         )
     for extra in extra_layers:
         extra.add_to(m)
+    name, features = outline_features(analysis, simplify_m=simplify_m)
+    if features:
+        DataLayer([feature(**f) for f in features], name=name).add_to(m)
     legend.extend((heading, list(items)) for heading, items in extra_legend)
     add_legend(m, legend)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)

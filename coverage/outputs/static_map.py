@@ -1,9 +1,11 @@
 """Static coverage maps (PNG) for printed reports, drawn with matplotlib.
 
-The same gaps as the HTML map, in the network's projected CRS (metres): isochrone
-bands, where the uncovered people live, villages outside the circle, facilities,
-candidate sites, admin units, with a legend, scale bar, north arrow and the data
-credits. No basemap: the page prints the same with no network.
+The same gaps as the HTML map, in the network's projected CRS (metres): the
+travel-time surface in its colour classes (isochrone bands when there is no
+surface), where the uncovered people live (with its density scale), villages
+outside the circle, facilities, candidate sites, admin outlines, with a legend,
+scale bar, north arrow and the data credits. No basemap: the page prints the same
+with no network.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -24,6 +27,7 @@ from matplotlib.patches import Patch
 
 from coverage._errors import InputError
 from coverage.analysis.result import Analysis
+from coverage.outputs.classes import classify_minutes, hex_to_rgb, time_classes
 from coverage.outputs.maps import (
     COVERED_COLOUR,
     DEFAULT_SIMPLIFY_M,
@@ -53,6 +57,46 @@ def _nice_length_m(width_m: float) -> float:
     target = width_m / 5
     power = 10 ** np.floor(np.log10(target))
     return float(max(step * power for step in (1, 2, 5) if step * power <= target))
+
+
+def draw_surface(ax: Axes, analysis: Analysis) -> list[Patch]:
+    """The travel-time surface in its colour classes, warped to the network's CRS; the legend patches."""
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    surface = analysis.surface
+    if surface is None:
+        return []
+    classes = time_classes(analysis.minutes)
+    rows, cols = surface.rows, surface.cols
+    r0, r1, c0, c1 = int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
+    window = surface.grid.window(slice(r0, r1), slice(c0, c1))
+    source = np.zeros(window.shape, dtype=np.uint8)
+    source[rows - r0, cols - c0] = classify_minutes(np.where(surface.reached, surface.seconds / 60.0, np.nan), classes)
+    west, north = window.transform @ (0, 0)
+    east, south = window.transform @ (window.shape[1], window.shape[0])
+    crs = analysis.network.crs
+    transform, width, height = calculate_default_transform(
+        window.crs, crs, window.shape[1], window.shape[0], west, south, east, north
+    )
+    picture = np.zeros((height, width), dtype=np.uint8)
+    reproject(
+        source,
+        picture,
+        src_transform=window.transform,
+        src_crs=window.crs,
+        src_nodata=0,
+        dst_transform=transform,
+        dst_crs=crs,
+        dst_nodata=0,
+        resampling=Resampling.nearest,
+    )
+    palette = np.zeros((len(classes) + 1, 4))
+    for i, c in enumerate(classes, start=1):
+        palette[i] = [*(v / 255 for v in hex_to_rgb(c.colour)), 0.85]
+    extent = (transform.c, transform.c + transform.a * width, transform.f + transform.e * height, transform.f)
+    ax.imshow(palette[picture], extent=extent, interpolation="nearest", zorder=1)
+    name = analysis.profile.name
+    return [Patch(facecolor=c.colour, alpha=0.85, label=f"{c.label} ({name})") for c in classes]
 
 
 def _font_family() -> list[str]:
@@ -111,20 +155,27 @@ def draw_static_map(
     ax.set_axis_off()
     handles: list[Line2D | Patch] = []
 
-    bands = isochrone_bands(analysis, simplify_m=simplify_m)
-    for label, geometry, colour in bands:
-        gpd.GeoSeries([geometry], crs=crs).plot(ax=ax, color=colour, alpha=0.6, linewidth=0, zorder=1)
-        handles.append(Patch(facecolor=colour, alpha=0.6, label=f"{label} ({analysis.profile.name})"))
+    if analysis.surface is not None and len(analysis.surface):
+        handles.extend(draw_surface(ax, analysis))
+    else:
+        for label, geometry, colour in isochrone_bands(analysis, simplify_m=simplify_m):
+            gpd.GeoSeries([geometry], crs=crs).plot(ax=ax, color=colour, alpha=0.6, linewidth=0, zorder=1)
+            handles.append(Patch(facecolor=colour, alpha=0.6, label=f"{label} ({analysis.profile.name})"))
     if analysis.zones is not None and len(analysis.zones):
-        analysis.zones.to_crs(crs).boundary.plot(ax=ax, color="#555555", linewidth=0.6, zorder=2)
-        handles.append(Line2D([], [], color="#555555", linewidth=0.6, label="admin units"))
+        analysis.zones.to_crs(crs).boundary.plot(ax=ax, color="#333333", linewidth=0.7, zorder=2)
+        handles.append(Line2D([], [], color="#333333", linewidth=0.7, label="admin units"))
+    elif analysis.surface is not None and analysis.surface.boundary is not None:
+        gpd.GeoSeries([analysis.surface.boundary], crs=4326).to_crs(crs).boundary.plot(
+            ax=ax, color="#333333", linewidth=0.7, zorder=2
+        )
+        handles.append(Line2D([], [], color="#333333", linewidth=0.7, label="region boundary"))
 
     cells = analysis.cells
     if cells is not None and len(cells):
         outside = ~covered_mask(cells, place_limits(analysis, cells, minutes=minutes, assessment=assessment))
         if outside.any():
             xy = cells[outside].to_crs(crs).geometry
-            ax.hexbin(
+            gap = ax.hexbin(
                 xy.x,
                 xy.y,
                 C=cells.loc[outside, "population"].to_numpy(dtype=float),
@@ -133,12 +184,16 @@ def draw_static_map(
                 bins="log",
                 cmap=colormaps["RdPu"],
                 mincnt=1,
-                alpha=0.75,
+                alpha=0.6,
                 linewidths=0,
                 zorder=3,
             )
             people = float(cells.loc[outside, "population"].sum())
-            handles.append(Patch(facecolor="#c51b8a", alpha=0.75, label=f"people outside ({people:,.0f})"))
+            handles.append(Patch(facecolor="#c51b8a", alpha=0.6, label=f"people outside ({people:,.0f})"))
+            scale = figure.add_axes((0.77, 0.1, 0.18, 0.015))
+            bar = figure.colorbar(gap, cax=scale, orientation="horizontal")
+            bar.set_label("people outside per hexagon (log scale)", fontsize=8)
+            bar.ax.tick_params(labelsize=7)
 
     # limits from WGS84 places: zone classes are looked up by longitude and latitude
     limits = place_limits(analysis, analysis.villages, minutes=minutes, assessment=assessment)

@@ -7,13 +7,17 @@ Playwright; ``$CHROMIUM`` points elsewhere. Screenshots are kept in
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
+from PIL import Image
 
+from coverage.outputs.classes import classify_minutes, hex_to_rgb, time_classes
 from coverage.outputs.maps import coverage_map, save_map
 from tests.conftest import HOSTILE_KIND, HOSTILE_NAME, REPO
 
@@ -94,11 +98,12 @@ def test_the_map_renders_offline_with_every_feature(browser, map_file, hostile_a
         villages_layer = next(name for name in sizes if name.startswith("Villages"))
         assert sizes[villages_layer] == len(analysis.villages)
         assert sum(n for name, n in sizes.items() if name.startswith("Facilities")) == len(analysis.facilities)
-        # what is drawn: a marker per facility, a path per band and village (admin units start hidden)
-        bands = sum(1 for name in sizes if name.startswith("Isochrone band"))
+        # what is drawn: a marker per facility, a path per village and admin outline (admin units, catchments hidden)
+        assert sizes["Admin boundaries"] == len(analysis.zones)
         assert page.locator(".leaflet-marker-pane .leaflet-marker-icon").count() == len(analysis.facilities)
-        assert page.locator(".leaflet-overlay-pane path").count() == bands + len(analysis.villages)
-        assert page.locator(".leaflet-overlay-pane img.leaflet-image-layer").count() == 1  # population gap
+        assert page.locator(".leaflet-overlay-pane path").count() == len(analysis.villages) + len(analysis.zones)
+        assert page.locator(".leaflet-fcSurface-pane img.leaflet-image-layer").count() == 1  # the travel-time surface
+        assert page.locator(".leaflet-fcGap-pane img").count() == 0  # people outside the circle: hidden at first
         assert page.locator(".leaflet-control-scale").count() == 1
         assert "OpenStreetMap contributors" in page.locator(".leaflet-control-attribution").inner_text()
         assert page.locator(".fc-legend").is_visible()
@@ -173,5 +178,147 @@ def test_without_a_basemap_nothing_is_requested(browser, hostile_analysis, tmp_p
         assert markers.count() == len(hostile_analysis.facilities) + 2
         assert page.locator(".fc-star").count() == 2
         _screenshot(opened, "map_sites_no_basemap.png")
+    finally:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def default_map_file(default_analysis, tmp_path_factory):
+    path = tmp_path_factory.mktemp("default-map") / "comoros.html"
+    save_map(coverage_map(default_analysis, basemap="none"), path)
+    return path
+
+
+def _map_name(page) -> str:
+    return page.evaluate("Object.keys(window).find(k => k.startsWith('map_'))")
+
+
+def _screen(page) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB")).astype(int)
+
+
+def test_the_default_map_shows_the_surface_in_classes_with_its_ramp(browser, default_map_file, default_analysis):
+    analysis = default_analysis
+    classes = time_classes(analysis.minutes)
+    opened = _open(browser, default_map_file)
+    page = opened.page
+    try:
+        page.wait_for_function("window.fcSurface !== undefined")
+        assert opened.errors == []
+        assert opened.blocked == []
+        picture = page.locator(".leaflet-fcSurface-pane img.leaflet-image-layer")
+        assert picture.count() == 1
+        assert picture.is_visible()
+        box = picture.bounding_box()
+        assert box["width"] > 500
+        assert box["height"] > 400
+        control = page.locator(".leaflet-control-layers-overlays").inner_text()
+        assert "Travel time to the nearest facility (car)" in control
+
+        # the legend: one box per class in the classes' colours, labelled 0 10 15 30 60 at their left edges
+        ramp = page.locator(".fc-legend .fc-ramp").first
+        boxes = ramp.locator("div i")
+        assert boxes.count() == len(classes) == 5
+        colours = [boxes.nth(i).evaluate("e => getComputedStyle(e).backgroundColor") for i in range(boxes.count())]
+        assert colours == [f"rgb({r}, {g}, {b})" for r, g, b in (hex_to_rgb(c.colour) for c in classes)]
+        assert ramp.locator("div b").all_inner_texts() == ["0", "10", "15", "30", "60"]
+        assert "minutes to the nearest facility" in page.locator(".fc-legend").inner_text()
+        # the people-outside overlay is hidden at first, its density scale is in the legend
+        assert "People outside the circle" in page.locator(".fc-legend").inner_text()
+        assert page.locator(".fc-legend .fc-ramp").count() == 2
+
+        # the picture's class at cell centres is the surface's class there (cells inside a patch of one class)
+        surface = analysis.surface
+        grid = surface.minutes_grid()
+        klass = classify_minutes(grid, classes)
+        rows, cols = surface.rows, surface.cols
+        inner = (rows > 1) & (rows < grid.shape[0] - 2) & (cols > 1) & (cols < grid.shape[1] - 2)
+        same = inner.copy()
+        for dr in (-2, -1, 0, 1, 2):
+            for dc in (-2, -1, 0, 1, 2):
+                same &= (
+                    klass[np.clip(rows + dr, 0, grid.shape[0] - 1), np.clip(cols + dc, 0, grid.shape[1] - 1)]
+                    == klass[rows, cols]
+                )
+        picked = np.random.default_rng(3).choice(np.flatnonzero(same & surface.reached), 60, replace=False)
+        lon, lat = surface.grid.centres(rows[picked], cols[picked])
+        seen = page.evaluate(
+            "points => points.map(p => { const c = window.fcSurface.classAt(L.latLng(p[1], p[0])); return c && c.label; })",
+            [[float(a), float(b)] for a, b in zip(lon, lat, strict=True)],
+        )
+        expected = [classes[k - 1].label for k in klass[rows[picked], cols[picked]]]
+        assert seen == expected
+        assert {label for label in expected} >= {"0–10 min", "more than 60 min"}
+
+        # a click on the surface tells the class there (on a cell with no marker, outline or box over it)
+        name = _map_name(page)
+        clickable = page.evaluate(
+            """([name, points]) => points.map(p => {
+                const at = window[name].latLngToContainerPoint(L.latLng(p[1], p[0]));
+                const element = document.elementFromPoint(at.x, at.y);
+                const free = element && element.classList.contains('leaflet-container');
+                return free ? [at.x, at.y] : null;
+            })""",
+            [name, [[float(a), float(b)] for a, b in zip(lon, lat, strict=True)]],
+        )
+        first = next(i for i, at in enumerate(clickable) if at is not None)
+        page.mouse.click(*clickable[first])
+        page.wait_for_timeout(200)
+        popup = page.locator(".leaflet-popup-content").inner_text()
+        assert "Travel time" in popup
+        assert expected[first] in popup
+        _screenshot(opened, "map_default_surface.png")
+    finally:
+        page.close()
+
+
+def test_village_markers_leave_the_surface_visible_and_outlines_show_the_land(
+    browser, default_map_file, default_analysis
+):
+    opened = _open(browser, default_map_file)
+    page = opened.page
+    try:
+        page.wait_for_function("window.fcSurface !== undefined")
+        page.wait_for_timeout(300)
+        with_villages = _screen(page)
+        page.locator(".leaflet-control-layers-overlays label", has_text="Villages").click()
+        page.wait_for_timeout(200)
+        without = _screen(page)
+        background = np.array([0xDD, 0xDD, 0xDD])  # Leaflet's container with no basemap
+        land = np.abs(without - background).sum(axis=2) > 30
+        hidden = (np.abs(with_villages - without).sum(axis=2) > 30) & land
+        # at the opening zoom the villages cover a small part of what the surface shows
+        assert hidden.sum() < 0.05 * land.sum()
+        # the islands' outlines are drawn from the start (offline, they show where land is)
+        sizes = _layer_sizes(page)
+        assert sizes["Admin boundaries"] == len(default_analysis.zones)
+        assert page.locator(".leaflet-overlay-pane path").count() >= len(default_analysis.zones)
+    finally:
+        page.close()
+
+
+def test_catchments_are_an_optional_layer_with_popups(browser, default_map_file, default_analysis):
+    opened = _open(browser, default_map_file)
+    page = opened.page
+    try:
+        paths = page.locator(".leaflet-overlay-pane path")
+        before = paths.count()
+        drawn = default_analysis.catchments.geometry.notna().sum()
+        page.locator(".leaflet-control-layers-overlays label", has_text="Catchments").click()
+        assert paths.count() == before + drawn
+        first = default_analysis.catchments.dropna(subset=["geometry"]).iloc[0]
+        page.evaluate(
+            """name => {
+                const layer = Object.entries(window.fcLayers).find(([key]) => key.startsWith('Catchments'))[1];
+                layer.getLayers().find(l => l.feature.properties.tooltip === 'Catchment of ' + name).openPopup();
+            }""",
+            str(first["facility_name"]),
+        )
+        page.wait_for_timeout(200)
+        popup = page.locator(".leaflet-popup-content").inner_text()
+        assert "Population" in popup
+        assert f"{first['population']:,.0f}" in popup
+        assert opened.errors == []
+        _screenshot(opened, "map_default_catchments.png")
     finally:
         page.close()

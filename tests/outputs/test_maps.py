@@ -38,12 +38,16 @@ def test_every_layer_holds_all_of_its_data(hostile_analysis, hostile_map):
     facility_layers = [layer for name, layer in layers.items() if name.startswith("Facilities")]
     assert sum(layer.count for layer in facility_layers) == len(analysis.facilities)
     assert len(facility_layers) == analysis.facilities["kind"].nunique()
-    bands = [name for name in layers if name.startswith("Isochrone band")]
-    assert bands == ["Isochrone band 15–30 min", "Isochrone band 10–15 min", "Isochrone band 0–10 min"]
+    # the travel-time surface is a picture, not band polygons; the outlines and catchments are layers
+    assert not [name for name in layers if name.startswith("Isochrone band")]
     zones = layers["Admin units by covered share"]
     assert zones.count == len(analysis.zones)
+    assert layers["Admin boundaries"].count == len(analysis.zones)
+    catchments = next(layer for name, layer in layers.items() if name.startswith("Catchments"))
+    assert catchments.count == analysis.catchments.geometry.notna().sum()
     page = map_html(hostile_map)
-    assert "image/png;base64" in page  # the population-gap overlay
+    assert page.count("data:image/png;base64,iVBOR") >= 2  # the surface and the people-outside overlay
+    assert "Travel time to the nearest facility (car)" in page
 
 
 def test_village_colours_follow_the_threshold(hostile_analysis):
