@@ -42,6 +42,7 @@ import shapely
 
 from coverage._errors import InputError
 from coverage._version import __version__
+from coverage.analysis.grid import DEFAULT_CELL_M
 from coverage.analysis.isochrones import DEFAULT_BUFFER_M
 from coverage.analysis.places import is_osm
 from coverage.analysis.result import DEFAULT_MINUTES, checked_thresholds
@@ -207,7 +208,9 @@ def run_batch(
     kinds: Sequence[str] | None = None,
     ems: bool = False,
     buffer_m: float = DEFAULT_BUFFER_M,
-    per_facility_isochrones: bool = True,
+    isochrone_method: str = "surface",
+    cell_m: float = DEFAULT_CELL_M,
+    per_facility_isochrones: bool = False,
     extract_buffer_m: float = DEFAULT_EXTRACT_BUFFER_M,
     extracts_dir: str | os.PathLike[str] | None = None,
     client: Client | None = None,
@@ -262,8 +265,8 @@ def run_batch(
         How the facility and village files are read, as for :func:`coverage.analysis.run.analyze`.
     road_class_column, default_road_class
         For a GIS lines file: its road-class column, and the class of lines where it is blank.
-    profile, direction, minutes, kinds, ems, buffer_m, per_facility_isochrones
-        As for :func:`coverage.analysis.run.analyze` (``buffer_m`` is the isochrones' corridor).
+    profile, direction, minutes, kinds, ems, isochrone_method, buffer_m, cell_m, per_facility_isochrones
+        As for :func:`coverage.analysis.run.analyze`.
     extract_buffer_m : float
         How far beyond its outline each region's roads and facilities are taken, in metres.
     extracts_dir : path, optional
@@ -380,6 +383,8 @@ def run_batch(
         "kinds": list(kinds) if kinds else None,
         "ems": ems,
         "buffer_m": buffer_m,
+        "isochrone_method": isochrone_method,
+        "cell_m": cell_m,
         "per_facility_isochrones": per_facility_isochrones,
         "datum": datum,
         "facilities_datum": facilities_datum,

@@ -343,17 +343,33 @@ def add_method_options(parser: argparse.ArgumentParser) -> None:
     )
     add_kind_options(method, kinds_help="facility kinds to count, e.g. hospital,clinic (default: all)")
     method.add_argument(
+        "--isochrones",
+        choices=["surface", "roads"],
+        default="surface",
+        help="isochrone areas: surface = the cells of the travel-time surface within each threshold (their people "
+        "are the covered people); roads = corridors of --buffer-m along the roads reached (default: %(default)s)",
+    )
+    method.add_argument(
+        "--cell-m",
+        type=positive_metres,
+        default=100.0,
+        metavar="M",
+        help="side of the travel-time surface's cells when there is no --population raster (default: %(default)s)",
+    )
+    method.add_argument(
         "--buffer-m",
         type=metres,
         default=100.0,
         metavar="M",
-        help="half-width of the corridor drawn around reached roads in isochrones (default: %(default)s)",
+        help="half-width of the corridor drawn around reached roads with --isochrones roads (default: %(default)s)",
     )
     method.add_argument(
-        "--no-facility-isochrones",
+        "--facility-isochrones",
         action="store_true",
-        help="skip the per-facility isochrones (faster on large regions)",
+        help="also one isochrone per facility and threshold (slow with many facilities)",
     )
+    # the per-facility isochrones used to be on by default; the old switch-off is still accepted
+    method.add_argument("--no-facility-isochrones", action="store_true", help=argparse.SUPPRESS)
 
 
 def add_profile_options(group: Options, *, profile: str, direction: str) -> None:

@@ -11,6 +11,7 @@ import argparse
 import errno
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,24 +30,54 @@ EXIT_ERROR = 2
 
 
 class StepBar:
-    """Progress over the named steps of a run, drawn only on a terminal."""
+    """Progress over the named steps of a run: a bar on a terminal, else lines on stderr once the run is long.
 
-    def __init__(self, steps: int, *, enabled: bool) -> None:
+    A label ``"step: detail"`` whose step is the current one refines it (progress
+    within the step, an estimate of the time left) instead of starting a new step.
+    Off a terminal (a log file, a scheduled job), nothing is printed for a run that
+    ends within ``quiet_s`` seconds; a longer one prints each step and detail with
+    the time elapsed, so a log shows where a long run is.
+    """
+
+    def __init__(self, steps: int, *, enabled: bool, log: bool = False, quiet_s: float = 5.0) -> None:
         from tqdm import tqdm
 
         self.bar = tqdm(
             total=steps, disable=not enabled, unit="step", bar_format="{l_bar}{bar:20}| {n_fmt}/{total_fmt} [{elapsed}]"
         )
-        self.started = False
+        self.total = steps
+        self.log = log and not enabled
+        self.quiet_s = quiet_s
+        self.started_at = time.perf_counter()
+        self.done = 0
+        self.current: str | None = None
+        self.pending: list[str] = []
+
+    def _line(self, text: str) -> None:
+        elapsed = time.perf_counter() - self.started_at
+        self.pending.append(f"{text} [{elapsed:.1f} s]")
+        if self.log and elapsed >= self.quiet_s:
+            for line in self.pending:
+                print(line, file=sys.stderr, flush=True)
+            self.pending.clear()
+        elif len(self.pending) > 50:
+            del self.pending[:-50]
 
     def __call__(self, label: str) -> None:
-        if self.started:
+        head, _, detail = label.partition(":")
+        if detail and head == self.current:
+            self.bar.set_description(label)
+            self._line(f"      {label}")
+            return
+        if self.current is not None:
             self.bar.update(1)
-        self.started = True
+            self.done += 1
+        self.current = head
         self.bar.set_description(label)
+        self._line(f"[{min(self.done + 1, self.total)}/{self.total}] {label}")
 
     def close(self) -> None:
-        if self.started:
+        if self.current is not None:
             self.bar.update(1)
         self.bar.close()
 
@@ -183,10 +214,11 @@ def analyze_from_args(
     args: argparse.Namespace, *, minutes: Sequence[float] | None = None, per_facility_isochrones: bool = False
 ) -> Analysis:
     """Run analyze() on the command's region and method options, with a progress bar on a terminal."""
+    from coverage.analysis.grid import DEFAULT_CELL_M
     from coverage.analysis.isochrones import DEFAULT_BUFFER_M
-    from coverage.analysis.run import analyze
+    from coverage.analysis.run import ANALYZE_STEPS, analyze
 
-    bar = StepBar(8, enabled=show_progress(args))
+    bar = StepBar(ANALYZE_STEPS, enabled=show_progress(args), log=not getattr(args, "quiet", False))
     try:
         return analyze(
             **analysis_inputs(args),
@@ -196,6 +228,8 @@ def analyze_from_args(
             kinds=args.kinds,
             ems=args.ems,
             buffer_m=getattr(args, "buffer_m", DEFAULT_BUFFER_M),  # site has no --buffer-m
+            isochrone_method=getattr(args, "isochrones", "surface"),
+            cell_m=getattr(args, "cell_m", DEFAULT_CELL_M),
             per_facility_isochrones=per_facility_isochrones,
             progress=bar,
         )

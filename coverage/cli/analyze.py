@@ -16,8 +16,16 @@ if TYPE_CHECKING:
 ANALYZE_EPILOG = """\
 outputs (in --out):
   coverage.gpkg   layers facilities, villages, isochrones, service_areas,
-                  isochrones_by_facility, road_problems, flagged_cells (populated
-                  cells off the roads or on small road pieces) (open in QGIS)
+                  catchments, isochrones_by_facility, road_problems,
+                  flagged_cells (populated cells off the roads or on small
+                  road pieces); each opens styled in QGIS (layer_styles table)
+  traveltime.tif  minutes to the nearest facility for every cell of the region
+                  (float32, tiled, compressed, overviews; nodata where unreached)
+  nearest_facility.tif
+                  the nearest facility of every cell (its row in the facilities
+                  layer, from 1); both with a .qml style beside them
+  catchments.csv  per facility: area, population, villages, minutes, population
+                  per bed / doctor / ambulance when the facility file has them
   villages.csv    one row per village: nearest facility, minutes, covered_<T>
                   columns, snap distance, off_network flag (UTF-8 with BOM:
                   Excel shows Chinese names correctly)
@@ -80,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     check_region_options(args)
     check_out_folder(args.out)
     started = time.perf_counter()
-    analysis = analyze_from_args(args, per_facility_isochrones=not args.no_facility_isochrones)
+    analysis = analyze_from_args(args, per_facility_isochrones=args.facility_isochrones)
     written = write_outputs(analysis, args.out)
     if not args.quiet:
         lang = getattr(args, "lang", "en")

@@ -55,16 +55,30 @@ def test_analyze_writes_every_output(tmp_path, mwali_file, cache_dir, capsys):
     assert "within 15 min" in printed
     assert "within 30 min" in printed
     assert "© OpenStreetMap contributors" in printed
-    assert sorted(p.name for p in out.iterdir()) == ["coverage.gpkg", "summary.json", "villages.csv", "zones.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "catchments.csv",
+        "coverage.gpkg",
+        "nearest_facility.qml",
+        "nearest_facility.tif",
+        "summary.json",
+        "traveltime.qml",
+        "traveltime.tif",
+        "villages.csv",
+        "zones.csv",
+    ]
     layers = set(gpd.list_layers(out / "coverage.gpkg")["name"])
     assert {
         "facilities",
         "villages",
         "isochrones",
         "service_areas",
+        "catchments",
         "isochrones_by_facility",
         "road_problems",
+        "layer_styles",
     } <= layers
+    # per-facility isochrones only when asked for
+    assert gpd.read_file(out / "coverage.gpkg", layer="isochrones_by_facility").empty
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert [row["minutes"] for row in summary["thresholds"]] == [15.0, 30.0]
     assert "OpenStreetMap" in summary["attribution"]
@@ -190,7 +204,8 @@ def test_map_writes_the_html_and_the_png(tmp_path, mwali_file, cache_dir, capsys
     page = out.read_text(encoding="utf-8")
     assert "OpenStreetMap contributors" in page
     assert "<script src=" not in page  # self-contained
-    assert "Isochrone band 0–15 min" in page
+    assert "Travel time to the nearest facility (car)" in page
+    assert 'class="fc-ramp"' in page
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     printed = capsys.readouterr().out
     assert f"wrote {out} (" in printed
@@ -287,3 +302,105 @@ def test_site_checks_a_standard_before_and_after(tmp_path, mwali_file, cache_dir
     circle = table[table["target"].str.contains("15")].iloc[0]
     assert circle["measured_after"] >= circle["measured_before"]
     assert "yiyang" in capsys.readouterr().out
+
+
+def test_isochrones_from_the_surface_hold_the_headline_people_and_roads_on_request(
+    tmp_path, mwali_file, cache_dir, capsys
+):
+    figures = {}
+    for method in ("surface", "roads"):
+        out = tmp_path / method
+        code = _analyze(out, mwali_file, cache_dir, "--population", str(COMOROS_RASTER), "--isochrones", method)
+        assert code == 0
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        iso = gpd.read_file(out / "coverage.gpkg", layer="isochrones").set_index("minutes")
+        figures[method] = (summary, iso)
+    summary, iso = figures["surface"]
+    for row in summary["thresholds"]:
+        assert iso.loc[row["minutes"], "population"] == pytest.approx(row["population_covered"], abs=0.05)
+    roads_summary, roads = figures["roads"]
+    # the same travel times; the corridors along the roads hold fewer people and less land
+    for ours, theirs in zip(summary["thresholds"], roads_summary["thresholds"], strict=True):
+        assert {k: v for k, v in ours.items() if k != "isochrone_area_km2"} == {
+            k: v for k, v in theirs.items() if k != "isochrone_area_km2"
+        }
+    assert (roads["population"] < iso["population"]).all()
+    assert (roads["area_km2"] < iso["area_km2"]).all()
+
+
+def test_facility_isochrones_on_request(tmp_path, mwali_file, cache_dir, mwali_facilities):
+    out = tmp_path / "out"
+    assert _analyze(out, mwali_file, cache_dir, "--facility-isochrones", "--minutes", "10") == 0
+    per = gpd.read_file(out / "coverage.gpkg", layer="isochrones_by_facility")
+    assert len(per) == len(mwali_facilities)
+
+
+def test_a_graphml_network_with_a_raster_needs_no_village_file(tmp_path, cache_dir, capsys, caplog):
+    from coverage.io.osm import facilities_from_osm
+    from tests.conftest import INPUT
+
+    facilities = facilities_from_osm(INPUT / "fomboni.osm")
+    table = pd.DataFrame(
+        {"id": facilities["id"], "name": facilities["name"], "kind": facilities["kind"], "beds": 12}
+    ).assign(lon=facilities.geometry.x.to_numpy(), lat=facilities.geometry.y.to_numpy())
+    csv = tmp_path / "facilities.csv"
+    table.to_csv(csv, index=False)
+    out = tmp_path / "out"
+    args = ["analyze", str(INPUT / "fomboni.graphml"), "--facilities", str(csv), "--population", str(COMOROS_RASTER)]
+    assert main([*args, "--cache-dir", str(cache_dir), "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert "0 villages" in printed.out
+    assert "people" in printed.out
+    # no boundary: the cells far from these few roads are left out, and said so
+    assert "left out of the region" in caplog.text
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["villages"]["total"] == 0
+    assert summary["thresholds"][-1]["population_total"] > 1000
+    assert summary["surface"]["cells"] > 100
+    catchments = pd.read_csv(out / "catchments.csv", encoding="utf-8-sig")
+    assert catchments["population_per_bed"].notna().any()
+    assert pd.read_csv(out / "villages.csv", encoding="utf-8-sig").empty
+
+
+def test_cell_m_sets_the_surface_grid_without_a_raster(tmp_path, mwali_file, cache_dir):
+    sizes = {}
+    for cell_m in ("250", "500"):
+        out = tmp_path / cell_m
+        assert _analyze(out, mwali_file, cache_dir, "--cell-m", cell_m) == 0
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        sizes[cell_m] = summary["surface"]
+        import rasterio
+
+        with rasterio.open(out / "traveltime.tif") as src:
+            assert src.res == (float(cell_m), float(cell_m))
+            assert not src.crs.is_geographic
+    assert sizes["250"]["cell_size_m"] == pytest.approx(250)
+    assert sizes["250"]["cells"] == pytest.approx(4 * sizes["500"]["cells"], rel=0.1)
+    assert sizes["250"]["area_km2"] == pytest.approx(sizes["500"]["area_km2"], rel=0.05)
+
+
+def test_bad_cell_size_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["analyze", "--cell-m", "0", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "--cell-m" in capsys.readouterr().err
+
+
+def test_long_runs_show_their_steps_off_a_terminal(capsys):
+    from coverage.cli._runs import StepBar
+
+    bar = StepBar(3, enabled=False, log=True, quiet_s=0.0)
+    bar("road network")
+    bar("travel-time surface")
+    bar("travel-time surface: 50,000 of 100,000 cells snapped, about 3 s left")
+    bar("isochrones")
+    bar.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("[1/3] road network")
+    assert lines[1].startswith("[2/3] travel-time surface")
+    assert "about 3 s left" in lines[2]
+    assert lines[3].startswith("[3/3] isochrones")
+    quiet = StepBar(3, enabled=False, log=True, quiet_s=60.0)
+    quiet("road network")
+    quiet.close()
+    assert capsys.readouterr().err == ""
