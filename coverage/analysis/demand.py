@@ -183,10 +183,13 @@ def population_by_nearest_place(
     """
     if places.empty:
         return pd.Series([], dtype=float)
+    from scipy.spatial import cKDTree
+
     crs = places.estimate_utm_crs()
-    place_geoms = np.asarray(places.geometry.to_crs(crs).values)
-    cell_geoms = np.asarray(cells.geometry.to_crs(crs).values)
-    tree = shapely.STRtree(place_geoms)
-    cell_index, place_index = tree.query_nearest(cell_geoms, max_distance=max_distance_m, all_matches=False)
-    totals = np.bincount(place_index, weights=cells["population"].to_numpy()[cell_index], minlength=len(places))
+    place_xy = shapely.get_coordinates(shapely.point_on_surface(np.asarray(places.geometry.to_crs(crs).values)))
+    cell_xy = shapely.get_coordinates(np.asarray(cells.geometry.to_crs(crs).values))
+    # a k-d tree of the few places answers the many cells' nearest-place queries at C speed
+    distance, place_index = cKDTree(place_xy).query(cell_xy, distance_upper_bound=max_distance_m)
+    near = np.isfinite(distance)
+    totals = np.bincount(place_index[near], weights=cells["population"].to_numpy()[near], minlength=len(places))
     return pd.Series(totals, index=places.index, name="population")

@@ -297,7 +297,7 @@ def zones_of_cells(
     cells get ``""``.
     """
     from rasterio.features import rasterize
-    from scipy.ndimage import distance_transform_edt
+    from scipy.spatial import cKDTree
 
     names = np.full(len(rows), "", dtype=object)
     if zones is None or zones.empty or len(rows) == 0:
@@ -308,16 +308,27 @@ def zones_of_cells(
     index = burned[rows, cols]
     missing = np.flatnonzero(index == 0)
     if len(missing) and (burned > 0).any():
-        t = grid.transform
-        if grid.crs.is_geographic:
-            lat = t.f + t.e * grid.shape[0] / 2
-            sampling = (abs(t.e) * 110_574.0, abs(t.a) * 111_320.0 * max(np.cos(np.radians(lat)), 0.01))
-        else:
-            sampling = (abs(t.e), abs(t.a))
-        distance, (near_row, near_col) = distance_transform_edt(burned == 0, sampling=sampling, return_indices=True)
-        r, c = rows[missing], cols[missing]
-        close = distance[r, c] <= max_distance_m
-        index[missing[close]] = burned[near_row[r[close], c[close]], near_col[r[close], c[close]]]
+        # the nearest zone cell lies on a zone's edge: search those cells only
+        inner = burned > 0
+        edge = inner.copy()
+        edge[1:-1, 1:-1] = inner[1:-1, 1:-1] & ~(
+            inner[:-2, 1:-1] & inner[2:, 1:-1] & inner[1:-1, :-2] & inner[1:-1, 2:]
+        )
+        edge_rows, edge_cols = np.nonzero(edge)
+        tree = cKDTree(_metres(grid, edge_rows, edge_cols))
+        distance, nearest = tree.query(_metres(grid, rows[missing], cols[missing]), distance_upper_bound=max_distance_m)
+        close = np.isfinite(distance)
+        index[missing[close]] = burned[edge_rows[nearest[close]], edge_cols[nearest[close]]]
     zone_names = zones["zone"].to_numpy(dtype=object)
     names[index > 0] = zone_names[index[index > 0] - 1]
     return names
+
+
+def _metres(grid: Grid, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Cell centres as (n, 2) local metres (degrees scaled at the grid's middle latitude for a geographic grid)."""
+    x, y = grid.centres(rows, cols)
+    if not grid.crs.is_geographic:
+        return np.column_stack([x, y])
+    t = grid.transform
+    lat = t.f + t.e * grid.shape[0] / 2
+    return np.column_stack([x * 111_320.0 * max(np.cos(np.radians(lat)), 0.01), y * 110_574.0])

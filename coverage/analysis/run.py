@@ -9,6 +9,8 @@ the CLI, notebooks, standards and reports all call it.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +35,7 @@ from coverage.analysis.flags import warn_flagged
 from coverage.analysis.grid import DEFAULT_CELL_M, cells_inside, population_on_grid, surface_grid, zones_of_cells
 from coverage.analysis.isochrones import DEFAULT_BUFFER_M, facility_isochrones, isochrones, service_areas
 from coverage.analysis.labels import name_unnamed
+from coverage.analysis.memo import file_key, geometry_key, remember, remember_table
 from coverage.analysis.places import (
     PlaceNotes,
     no_emergency,
@@ -275,7 +278,10 @@ def analyze(
     step("zones")
     zone_frame = None
     if zones is not None:
-        zone_frame = read_zones(zones, name_column=zones_name_column, where=zones_where)
+        zone_frame = remember(
+            ("zones", file_key(zones), zones_name_column, zones_where),
+            lambda: read_zones(zones, name_column=zones_name_column, where=zones_where),
+        )
         if clip is None and region is not None:
             if zones != region.zones:  # the planner's own zones on the embedded region
                 check_zones_overlap(zone_frame, region.boundary(), source=str(zones), region=region.name)
@@ -307,16 +313,30 @@ def analyze(
         check_zones_overlap(zone_frame, shapely.box(*extent), source=str(zones), region=f"of {osm.name}")
 
     step("facilities")
-    every_facility = read_facilities(
+    every_facility, facility_notes = _remembered(
+        "facilities",
         facilities,
-        osm=osm,
-        region=area,
-        datum=facilities_datum or datum,
-        extent=extent,
-        columns=facility_columns,
-        kind_map=kinds_by,
-        notes=notes,
+        osm,
+        (
+            geometry_key(area.outline),
+            geometry_key(area.border_area),
+            facilities_datum or datum,
+            repr(facility_columns),
+            *_kind_map_key(kinds_by),
+        ),
+        extent,
+        lambda: _facilities_with_notes(
+            facilities,
+            osm=osm,
+            region=area,
+            datum=facilities_datum or datum,
+            extent=extent,
+            columns=facility_columns,
+            kind_map=kinds_by,
+        ),
+        None,
     )
+    notes.facilities.update(facility_notes)
     facility_frame = select_facilities(every_facility, kinds=kinds, ems=ems)
     if facility_frame.empty:
         refused = int(((every_facility["kind"] == "hospital") & no_emergency(every_facility)).sum())
@@ -347,26 +367,45 @@ def analyze(
     step("population")
     cells = None
     if grid is not None and population is not None:
-        cells = population_cells(grid, boundary=clip, label=Path(population).name)
+        # read once per process for a raster, a boundary and the totals it was calibrated to
+        cells = remember(
+            ("cells", file_key(population), geometry_key(clip), _totals_key(totals)),
+            lambda: population_cells(grid, boundary=clip, label=Path(population).name),
+        )
 
     step("villages")
-    village_frame = read_villages(
+    village_frame, village_notes = _remembered(
+        "villages",
         villages,
-        osm=osm,
-        region=area,
-        datum=villages_datum or datum,
-        extent=extent,
-        cells=cells,
-        columns=village_columns,
-        notes=notes,
-        required=False,
+        osm,
+        (
+            geometry_key(area.outline),
+            villages_datum or datum,
+            repr(village_columns),
+            file_key(population),
+            file_key(zones),
+            zones_name_column,
+            zones_where,
+        ),
+        extent,
+        lambda: _villages_with_notes(
+            villages,
+            osm=osm,
+            region=area,
+            datum=villages_datum or datum,
+            extent=extent,
+            cells=cells,
+            columns=village_columns,
+            zones=zone_frame,
+        ),
+        None,
     )
+    notes.villages.update(village_notes)
     if village_frame.empty and cells is None:
         logger.warning(
             "no villages and no population raster: the results hold travel times and areas but no population "
             "figures; give --population or --villages"
         )
-    village_frame["zone"] = assign_zones(village_frame, zone_frame).to_numpy()
     speed, tolerance = profile.access_speed_kph, profile.snap_tolerance_m
     # the surface covers the boundary, else the admin units (a batch region), else the land the roads reach
     region_outline = clip if clip is not None else (zone_frame.geometry.union_all() if zone_frame is not None else None)
@@ -656,6 +695,56 @@ def _near_the_network(
             float(cells.loc[~near, "population"].sum()),
         )
     return cells[near].reset_index(drop=True)
+
+
+def _remembered(
+    what: str,
+    given: str | os.PathLike[str] | gpd.GeoDataFrame | None,
+    osm: Path,
+    options: tuple[object, ...],
+    extent: tuple[float, float, float, float],
+    read: Callable[[], tuple[gpd.GeoDataFrame, dict[str, Any]]],
+    folder: Path | None,
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """Points and their notes, read from a file (or the OSM extract) once; a GeoDataFrame given is read as is.
+
+    A user's file is checked against the network's extent, so its entry is per extent;
+    OSM's points do not depend on it (the networks of two profiles differ in extent).
+    """
+    if isinstance(given, gpd.GeoDataFrame):
+        return read()
+    source = (file_key(given), extent) if given is not None else ("osm", file_key(osm))
+    return remember_table((what, source, options), read, folder=folder)
+
+
+def _totals_key(totals: PopulationTotals | None) -> str | None:
+    """The identity of the totals a raster was calibrated to, for the memo: every unit and its people."""
+    if totals is None:
+        return None
+    text = json.dumps([totals.source, [[str(k), float(v)] for k, v in totals.totals.items()]])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _kind_map_key(kind_map: KindMap | None) -> tuple[object, ...]:
+    if kind_map is None:
+        return (NO_KIND_MAP,)
+    path = Path(kind_map.path) if kind_map.path else None
+    return (kind_map.name, file_key(path) if path is not None and path.is_file() else kind_map.path)
+
+
+def _facilities_with_notes(source: Any, **options: Any) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    notes = PlaceNotes()
+    frame = read_facilities(source, notes=notes, **options)
+    return frame, notes.facilities
+
+
+def _villages_with_notes(
+    source: Any, *, zones: gpd.GeoDataFrame | None, **options: Any
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    notes = PlaceNotes()
+    frame = read_villages(source, notes=notes, required=False, **options)
+    frame["zone"] = assign_zones(frame, zones).to_numpy()
+    return frame, notes.villages
 
 
 def _projected_xy(frame: gpd.GeoDataFrame, network: Network) -> np.ndarray:

@@ -1,0 +1,40 @@
+"""Inputs read once per process: same key, same (copied) result; an edited file is read again."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from coverage.analysis import memo
+
+
+def test_a_result_is_reused_as_a_copy_until_its_file_changes(tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("a\n1\n", encoding="utf-8")
+    reads = []
+
+    def read():
+        reads.append(1)
+        return pd.read_csv(path)
+
+    memo.clear()
+    first = memo.remember(("points", memo.file_key(path)), read)
+    first.loc[0, "a"] = 99  # the caller's copy is its own
+    second = memo.remember(("points", memo.file_key(path)), read)
+    assert len(reads) == 1
+    assert second.loc[0, "a"] == 1
+    path.write_text("a\n2\n", encoding="utf-8")
+    os.utime(path, ns=(1, 1))  # another modification time, as an edited file has
+    third = memo.remember(("points", memo.file_key(path)), read)
+    assert len(reads) == 2
+    assert third.loc[0, "a"] == 2
+
+
+def test_the_memo_keeps_a_bounded_number_of_results():
+    memo.clear()
+    for i in range(memo.SIZE + 5):
+        memo.remember(("n", i), lambda i=i: i)
+    assert len(memo._results) == memo.SIZE
+    assert memo.file_key(None) is None
+    assert memo.geometry_key(None) is None
