@@ -10,7 +10,8 @@ counts as covered.
 - :func:`isochrone_areas`: the cells within each threshold, dissolved per threshold;
 - :func:`service_areas`: the nearest-facility partition within a threshold;
 - :func:`catchments`: the nearest-facility partition of every reached cell, with
-  population, villages and population per unit of capacity.
+  population, villages and population per unit of capacity;
+- :func:`facility_areas`: one (overlapping) area per facility and threshold, on request.
 
 All are GeoDataFrames in WGS84.
 """
@@ -31,6 +32,10 @@ from pyproj import CRS, Transformer
 from coverage.analysis.grid import Grid
 from coverage.analysis.result import checked_thresholds, covered_column
 from coverage.analysis.surface import TravelTimeSurface
+from coverage.network.offroad import offroad_pairs, sparse_minimum
+from coverage.network.prepared import Network
+from coverage.network.routing import pair_seconds
+from coverage.network.snapping import Attachment
 
 logger = logging.getLogger(__name__)
 
@@ -240,3 +245,66 @@ def catchments(
             frame[f"population_per_{CAPACITY_UNITS[name]}"] = np.where(values > 0, population / values, np.nan)
     geometry = [polygons.get(i) for i in range(k)]
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=4326)
+
+
+def facility_areas(
+    surface: TravelTimeSurface,
+    network: Network,
+    facilities: Attachment,
+    *,
+    facility_xy: np.ndarray,
+    minutes: Sequence[float],
+    access_speed_kph: float,
+    tolerance_m: float,
+) -> gpd.GeoDataFrame:
+    """One isochrone area per facility and threshold: the cells each facility reaches within it, nearest or not.
+
+    These overlap (a cell within 15 minutes of two facilities is in both); the
+    dissolved areas and the catchments are the ones to count people with. Bounded
+    searches from every facility (:func:`coverage.network.routing.pair_seconds`) plus
+    the straight off-road trips, read at the surface's cells.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``facility_id``, ``minutes``, ``area_km2``, ``population``, WGS84 geometry.
+    """
+    thresholds = checked_thresholds(minutes)
+    cells = surface.attachment
+    if cells is None:
+        msg = "the travel-time surface has no attachment of its cells"
+        raise ValueError(msg)
+    seconds = pair_seconds(
+        network, facilities, cells, direction=surface.direction, cutoff_minutes=thresholds[-1]
+    ).tocsr()
+    x, y = surface.grid.centres(surface.rows, surface.cols)
+    if not surface.grid.crs.equals(network.crs):
+        x, y = Transformer.from_crs(surface.grid.crs, network.crs, always_xy=True).transform(x, y)
+    straight = offroad_pairs(
+        facility_xy,
+        np.column_stack([x, y]),
+        speed_kph=access_speed_kph,
+        max_distance_m=np.maximum(tolerance_m, cells.snap_distance_m),
+        cutoff_s=thresholds[-1] * 60.0,
+    )
+    seconds = sparse_minimum(seconds, straight) if straight.nnz else seconds
+    area_m2 = surface.cell_area_m2()
+    rows = []
+    for j in range(len(facilities)):
+        start, end = seconds.indptr[j], seconds.indptr[j + 1]
+        reached, times = seconds.indices[start:end], seconds.data[start:end]
+        for threshold in thresholds:
+            positions = reached[times <= threshold * 60.0]
+            shapes = _labelled_shapes(surface, positions, np.zeros(len(positions), dtype=np.int32))
+            rows.append(
+                {
+                    "facility_id": str(facilities.ids[j]),
+                    "minutes": threshold,
+                    "area_km2": float(area_m2[positions].sum() / 1e6),
+                    "population": float(surface.population[positions].sum()),
+                    "geometry": _multipolygon(shapes.get(0, [])),
+                }
+            )
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=surface.grid.crs, columns=[*rows[0]] if rows else None)
+    frame["geometry"] = _to_wgs84(list(frame.geometry), surface.grid)
+    return frame.set_crs(4326, allow_override=True)

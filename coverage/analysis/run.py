@@ -508,13 +508,22 @@ def analyze(
     else:
         iso = _isochrones_with_population(network, reach, thresholds, buffer_m, cells)
         partition = service_areas(network, reach, minutes=thresholds[-1], buffer_m=buffer_m).to_crs(4326)
-    per_facility = (
-        facility_isochrones(network, facility_att, direction=direction, minutes=thresholds, buffer_m=buffer_m).to_crs(
-            4326
+    if not per_facility_isochrones:
+        per_facility = gpd.GeoDataFrame({"facility_id": [], "minutes": [], "area_km2": []}, geometry=[], crs=4326)
+    elif isochrone_method == "surface":
+        per_facility = areas.facility_areas(
+            surface,
+            network,
+            facility_att,
+            facility_xy=facility_xy,
+            minutes=thresholds,
+            access_speed_kph=speed,
+            tolerance_m=tolerance,
         )
-        if per_facility_isochrones
-        else gpd.GeoDataFrame({"facility_id": [], "minutes": [], "area_km2": []}, geometry=[], crs=4326)
-    )
+    else:
+        per_facility = facility_isochrones(
+            network, facility_att, direction=direction, minutes=thresholds, buffer_m=buffer_m
+        ).to_crs(4326)
     step("catchments")
     catchment_frame = areas.catchments(surface, facility_frame, villages=village_frame, minutes=thresholds)
     if totals_credit is None and isinstance(population_totals, str | os.PathLike):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from coverage.analysis.areas import capacity_columns, catchments, cells_polygon, service_areas
+from coverage.analysis.areas import capacity_columns, catchments, cells_polygon, facility_areas, service_areas
 from coverage.analysis.result import covered_column
 from coverage.analysis.run import analyze
 from tests.conftest import COMOROS_ADMIN, COMOROS_PBF, COMOROS_RASTER
@@ -136,3 +136,32 @@ def test_service_areas_are_the_catchments_within_the_threshold(mwali_run):
         assert shapely.difference(row.geometry, catchment.geometry).area < 1e-9
         assert row.population == pytest.approx(catchment["population_within_15"])
     assert areas["population"].sum() == pytest.approx(mwali_run.isochrones.set_index("minutes").loc[15, "population"])
+
+
+def test_per_facility_areas_overlap_and_their_union_is_the_dissolved_area(mwali_run):
+    network = mwali_run.network
+    facility_xy = shapely.get_coordinates(mwali_run.facilities.geometry.to_crs(network.crs).values)
+    profile = mwali_run.profile
+    per = facility_areas(
+        mwali_run.surface,
+        network,
+        mwali_run.attachments["facilities"],
+        facility_xy=facility_xy,
+        minutes=[10, 15],
+        access_speed_kph=profile.access_speed_kph,
+        tolerance_m=profile.snap_tolerance_m,
+    )
+    assert len(per) == 2 * len(mwali_run.facilities)
+    assert per.crs.to_epsg() == 4326
+    dissolved = mwali_run.isochrones.set_index("minutes")
+    for threshold, group in per.groupby("minutes"):
+        union = shapely.union_all(group.geometry.values)
+        expected = dissolved.loc[threshold, "geometry"]
+        assert shapely.symmetric_difference(union, expected).area < 1e-6 * expected.area
+        # they overlap: together they count people more than once
+        assert group["population"].sum() >= dissolved.loc[threshold, "population"]
+    # each facility's area holds its own service area (where it is the nearest, within T)
+    served = service_areas(mwali_run.surface, minutes=15).set_index("facility_id")
+    own = per[per["minutes"] == 15].set_index("facility_id")
+    for facility_id, row in served.iterrows():
+        assert shapely.difference(row.geometry, own.loc[facility_id, "geometry"]).area < 1e-9
