@@ -26,9 +26,11 @@ from coverage._errors import ConfigError, CoverageError, InputError, NetworkUnav
 from coverage._version import __version__
 
 if TYPE_CHECKING:
+    from coverage.analysis.areas import catchments, isochrone_areas
     from coverage.analysis.isochrones import isochrones, service_areas
     from coverage.analysis.result import Analysis
     from coverage.analysis.run import analyze
+    from coverage.analysis.surface import TravelTimeSurface, travel_time_surface
     from coverage.batch.regions import read_regions
     from coverage.batch.runner import BatchResult, run_batch
     from coverage.ems.proposal import Proposal, allocate
@@ -81,6 +83,10 @@ _API = {
     "Analysis": "coverage.analysis.result",
     "isochrones": "coverage.analysis.isochrones",
     "service_areas": "coverage.analysis.isochrones",
+    "TravelTimeSurface": "coverage.analysis.surface",
+    "travel_time_surface": "coverage.analysis.surface",
+    "isochrone_areas": "coverage.analysis.areas",
+    "catchments": "coverage.analysis.areas",
     # standards
     "Standard": "coverage.standards.standard",
     "list_standards": "coverage.standards.standard",
@@ -138,6 +144,7 @@ __all__ = [
     "ServiceTimes",
     "SitingResult",
     "Standard",
+    "TravelTimeSurface",
     "Workspace",
     "__version__",
     "allocate",
@@ -145,6 +152,7 @@ __all__ = [
     "assess",
     "attach_points",
     "candidates_from",
+    "catchments",
     "coverage_map",
     "coverage_matrix",
     "default_region",
@@ -152,6 +160,7 @@ __all__ = [
     "ems_availability",
     "ems_map",
     "facilities_from_osm",
+    "isochrone_areas",
     "isochrones",
     "list_profiles",
     "list_standards",
@@ -171,6 +180,7 @@ __all__ = [
     "save_map",
     "service_areas",
     "site",
+    "travel_time_surface",
     "travel_time_table",
     "write_assessment",
     "write_ems",

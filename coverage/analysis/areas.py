@@ -29,6 +29,7 @@ import shapely
 import shapely.geometry
 from pyproj import CRS, Transformer
 
+from coverage._errors import InputError
 from coverage.analysis.grid import Grid
 from coverage.analysis.result import checked_thresholds, covered_column
 from coverage.analysis.surface import TravelTimeSurface
@@ -272,8 +273,8 @@ def facility_areas(
     thresholds = checked_thresholds(minutes)
     cells = surface.attachment
     if cells is None:
-        msg = "the travel-time surface has no attachment of its cells"
-        raise ValueError(msg)
+        msg = "the travel-time surface has no attachment of its cells: build it with travel_time_surface()"
+        raise InputError(msg)
     seconds = pair_seconds(
         network, facilities, cells, direction=surface.direction, cutoff_minutes=thresholds[-1]
     ).tocsr()

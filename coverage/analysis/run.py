@@ -72,7 +72,7 @@ from coverage.io.kinds import DEFAULT_KIND_MAP, NO_KIND_MAP, KindMap, load_kind_
 from coverage.io.points import PointColumns
 from coverage.io.regions import Region, default_region, shipped_credit
 from coverage.network.offroad import direct_offroad
-from coverage.network.prepared import Network, file_sha256
+from coverage.network.prepared import Network, default_cache_dir, file_sha256
 from coverage.network.profiles import Profile, load_profile
 from coverage.network.routing import Reach, check_direction, nearest_facility, reach_points
 from coverage.network.snapping import Attachment, attach_points
@@ -311,6 +311,8 @@ def analyze(
     extent = network.extent_lonlat()
     if zone_frame is not None:
         check_zones_overlap(zone_frame, shapely.box(*extent), source=str(zones), region=f"of {osm.name}")
+    # the points read from the inputs are kept beside the network, for the next run on the same files
+    points_cache = Path(cache_dir or default_cache_dir()) if use_cache else None
 
     step("facilities")
     every_facility, facility_notes = _remembered(
@@ -334,7 +336,7 @@ def analyze(
             columns=facility_columns,
             kind_map=kinds_by,
         ),
-        None,
+        points_cache,
     )
     notes.facilities.update(facility_notes)
     facility_frame = select_facilities(every_facility, kinds=kinds, ems=ems)
@@ -398,7 +400,7 @@ def analyze(
             columns=village_columns,
             zones=zone_frame,
         ),
-        None,
+        points_cache,
     )
     notes.villages.update(village_notes)
     if village_frame.empty and cells is None:

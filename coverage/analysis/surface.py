@@ -127,12 +127,13 @@ class TravelTimeSurface:
     def positions(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Position (into the flat arrays) of the cells at ``rows``, ``cols``; -1 where not a region cell."""
         rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
-        wanted = rows * self.grid.shape[1] + cols
-        at = np.searchsorted(self.flat, wanted)
-        at = np.minimum(at, max(len(self.flat) - 1, 0))
-        found = (len(self.flat) > 0) & (rows >= 0) & (cols >= 0)
-        found = found & (self.flat[at] == wanted) if len(self.flat) else np.zeros(len(wanted), dtype=bool)
-        return np.where(found, at, -1)
+        if len(self.flat) == 0:
+            return np.full(len(rows), -1, dtype=np.int64)
+        n_rows, n_cols = self.grid.shape
+        on_grid = (rows >= 0) & (rows < n_rows) & (cols >= 0) & (cols < n_cols)
+        wanted = rows * n_cols + cols
+        at = np.minimum(np.searchsorted(self.flat, wanted), len(self.flat) - 1)
+        return np.where(on_grid & (self.flat[at] == wanted), at, -1)
 
     def minutes_grid(self) -> np.ndarray:
         """float32 minutes on the whole grid; NaN outside the region and where unreached."""

@@ -32,12 +32,14 @@ if TYPE_CHECKING:
 
 MAP_EPILOG = """\
 outputs:
-  --out FILE      one HTML file (default maps/coverage.html). Layers: isochrone
-                  bands, people outside the circle, admin units by covered
-                  share, villages covered / not (click for name, population,
-                  nearest facility, minutes, off-network flag), facilities by
-                  kind, candidate sites. Self-contained: opens with no network,
-                  only the basemap tiles are fetched.
+  --out FILE      one HTML file (default maps/coverage.html). Layers: the
+                  travel-time surface in classes (click for the class), admin
+                  outlines, catchments (click for area, population, villages),
+                  people outside the circle, admin units by covered share,
+                  villages covered / not (click for name, population, nearest
+                  facility, minutes, off-network flag), facilities by kind,
+                  candidate sites. Self-contained: opens with no network, only
+                  the basemap tiles are fetched.
   --png FILE      the same gaps as a static A4 picture for printed reports
 
 examples:

@@ -38,3 +38,34 @@ def test_the_memo_keeps_a_bounded_number_of_results():
     assert len(memo._results) == memo.SIZE
     assert memo.file_key(None) is None
     assert memo.geometry_key(None) is None
+
+
+def test_a_second_run_reads_its_points_from_the_cache_folder(tmp_path, mwali_boundary, monkeypatch):
+    from coverage.analysis import places
+    from coverage.analysis.run import analyze
+    from tests.conftest import COMOROS_PBF, COMOROS_RASTER
+
+    memo.clear()
+    first = analyze(COMOROS_PBF, boundary=mwali_boundary, population=COMOROS_RASTER, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("points.*.gpkg"))) == 2  # facilities, villages
+    memo.clear()  # as a new process
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the OSM extract was read again")
+
+    monkeypatch.setattr(places, "facilities_from_osm", no_reading)
+    monkeypatch.setattr(places, "places_from_osm", no_reading)
+    again = analyze(COMOROS_PBF, boundary=mwali_boundary, population=COMOROS_RASTER, cache_dir=tmp_path)
+    assert again.summary()["thresholds"] == first.summary()["thresholds"]
+    for frame in ("facilities", "villages"):
+        ours, theirs = getattr(again, frame), getattr(first, frame)
+        assert list(ours.columns) == list(theirs.columns)
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(ours.drop(columns="geometry")), pd.DataFrame(theirs.drop(columns="geometry")), check_dtype=False
+        )
+        assert ours.geometry.geom_equals_exact(theirs.geometry, tolerance=1e-12).all()
+    # without the cache nothing is kept
+    memo.clear()
+    monkeypatch.undo()
+    analyze(COMOROS_PBF, boundary=mwali_boundary, cache_dir=tmp_path / "none", use_cache=False)
+    assert not (tmp_path / "none").exists()

@@ -214,3 +214,12 @@ def test_areas_are_nested_and_count_their_cells(tmp_path, fx, fy, first, extra):
     assert shapely.difference(small.geometry, large.geometry).area <= 1e-6 * large.geometry.area
     # a cell is within T exactly when its time is at most T minutes, no rounding
     assert small.cells == int((surface.seconds <= first * 60.0).sum())
+
+
+def test_positions_of_cells_in_and_out_of_the_region(tmp_path):
+    surface = _pocket_surface(tmp_path, cell_m=500.0)
+    rows, cols = surface.rows, surface.cols
+    np.testing.assert_array_equal(surface.positions(rows, cols), np.arange(len(surface)))
+    n_rows, n_cols = surface.grid.shape
+    outside = surface.positions(np.array([-1, 0, n_rows, 0]), np.array([0, -1, 0, n_cols]))
+    assert (outside == -1).all()
