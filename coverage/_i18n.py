@@ -336,6 +336,15 @@ LOG_MESSAGES_ZH: dict[str, str] = {
     "最近机构；如同一机构重复列出，请删除重复记录。",
     "%d hospitals take no emergencies (emergency=no) and are no EMS bases: %s": "%d 家医院不接收急诊（emergency=no），"
     "不作为急救站点：%s",
+    "no boundary given: %d populated cells (%.0f people) of the raster lie beyond the road network's extent "
+    "and are left out of the region; give --boundary (or --zones) to count them": "未给出边界：栅格中 %d 个有人口的格网（%.0f 人）位于路网范围之外，"
+    "不计入本区域；请用 --boundary（或 --zones）给出边界以计入",
+    "no boundary given: %d populated cells (%.0f people) lie more than %g m from any road and are left "
+    "out of the region; give --boundary (or --zones) to count them": "未给出边界：%d 个有人口的格网（%.0f 人）距任何道路超过 %g 米，"
+    "不计入本区域；请用 --boundary（或 --zones）给出边界以计入",
+    "no villages and no population raster: the results hold travel times and areas but no population "
+    "figures; give --population or --villages": "没有村庄，也没有人口栅格：结果只有出行时间和范围，没有人口数字；"
+    "请给出 --population 或 --villages",
 }
 
 #: Level names as the Chinese log lines show them.

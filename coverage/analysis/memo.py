@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import geopandas as gpd
 import shapely
 
+from coverage._notices import warn_once
 from coverage._version import __version__
 
 logger = logging.getLogger(__name__)
@@ -115,7 +116,14 @@ def remember_table(
     return copy.deepcopy(frame), copy.deepcopy(notes)
 
 
-Record = tuple[str, int, str]
+#: A message logged while a table was read: logger name, level, template and arguments (JSON-ready).
+Record = tuple[str, int, str, list[Any]]
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        value = value.item()
+    return value if isinstance(value, int | float | str | bool) or value is None else str(value)
 
 
 class _Capture(logging.Handler):
@@ -124,7 +132,9 @@ class _Capture(logging.Handler):
         self.records = records
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append((record.name, record.levelno, record.getMessage()))
+        # the template and its arguments, not the text: the command line words messages in the planner's language
+        args = record.args if isinstance(record.args, tuple) else ((record.args,) if record.args else ())
+        self.records.append((record.name, record.levelno, str(record.msg), [_plain(a) for a in args]))
 
 
 @contextmanager
@@ -144,8 +154,12 @@ def _captured() -> Iterator[list[Record]]:
 
 
 def _replay(records: list[Record]) -> None:
-    for name, level, message in records:
-        logging.getLogger(name).log(level, "%s", message)
+    for name, level, template, args in records:
+        if level >= logging.WARNING:
+            # said once per run: a command running several analyses of one region reuses the table each time
+            warn_once(logging.getLogger(name), template, *args)
+        else:
+            logging.getLogger(name).log(level, template, *args)
 
 
 def _digest(key: Hashable) -> str:
@@ -159,7 +173,9 @@ def _read(path: Path) -> tuple[gpd.GeoDataFrame, dict[str, Any], list[Record]] |
     try:
         frame = gpd.read_file(path, engine="pyogrio")
         meta = json.loads((pyogrio.read_info(path).get("layer_metadata") or {})["coverage"])
-        records = [(str(name), int(level), str(message)) for name, level, message in meta["records"]]
+        records = [
+            (str(name), int(level), str(template), list(args)) for name, level, template, args in meta["records"]
+        ]
         return frame[meta["columns"]], meta["notes"], records
     except Exception as error:  # an unreadable cache is ignored, never an error
         logger.warning("ignoring unreadable cache %s (%s)", path, error)

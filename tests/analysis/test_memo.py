@@ -61,7 +61,9 @@ def test_a_second_run_reads_its_points_from_the_cache_folder(tmp_path, mwali_bou
         ours, theirs = getattr(again, frame), getattr(first, frame)
         assert list(ours.columns) == list(theirs.columns)
         pd.testing.assert_frame_equal(
-            pd.DataFrame(ours.drop(columns="geometry")), pd.DataFrame(theirs.drop(columns="geometry")), check_dtype=False
+            pd.DataFrame(ours.drop(columns="geometry")),
+            pd.DataFrame(theirs.drop(columns="geometry")),
+            check_dtype=False,
         )
         assert ours.geometry.geom_equals_exact(theirs.geometry, tolerance=1e-12).all()
     # without the cache nothing is kept
@@ -69,3 +71,38 @@ def test_a_second_run_reads_its_points_from_the_cache_folder(tmp_path, mwali_bou
     monkeypatch.undo()
     analyze(COMOROS_PBF, boundary=mwali_boundary, cache_dir=tmp_path / "none", use_cache=False)
     assert not (tmp_path / "none").exists()
+
+
+def test_warnings_of_the_reading_are_logged_again_when_the_points_come_from_the_cache(
+    tmp_path, mwali_boundary, mwali_places, caplog
+):
+    import geopandas as gpd
+    import shapely
+
+    from coverage.analysis.run import analyze
+    from tests.conftest import COMOROS_PBF
+
+    # one village on Anjouan, outside Mwali's boundary: left out, with a warning
+    villages = pd.concat(
+        [
+            pd.DataFrame({"id": mwali_places["id"], "name": mwali_places["name"]}).assign(
+                lon=mwali_places.geometry.x.to_numpy(), lat=mwali_places.geometry.y.to_numpy()
+            ),
+            pd.DataFrame({"id": ["far"], "name": ["Mutsamudu"], "lon": [44.39], "lat": [-12.17]}),
+        ]
+    )
+    path = tmp_path / "villages.csv"
+    villages.to_csv(path, index=False)
+    memo.clear()
+    with caplog.at_level("WARNING", logger="coverage"):
+        first = analyze(COMOROS_PBF, boundary=mwali_boundary, villages=path, cache_dir=tmp_path)
+    said = [r.getMessage() for r in caplog.records if "left out" in r.getMessage()]
+    assert said
+    caplog.clear()
+    memo.clear()  # as a new process: the villages come from the GeoPackage in the cache folder
+    with caplog.at_level("WARNING", logger="coverage"):
+        again = analyze(COMOROS_PBF, boundary=mwali_boundary, villages=path, cache_dir=tmp_path)
+    assert [r.getMessage() for r in caplog.records if "left out" in r.getMessage()] == said
+    assert "far" not in set(again.villages["id"])
+    assert again.notes["villages"] == first.notes["villages"]
+    assert isinstance(gpd.GeoSeries(again.villages.geometry).iloc[0], shapely.Point)
