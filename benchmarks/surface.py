@@ -10,7 +10,8 @@ a real run, and a process's in-memory caches do not flatter a "warm" figure.
 Run from the repository root (needs ``git`` and the repository's history)::
 
     .venv/bin/python benchmarks/surface.py            # everything, about 20 minutes on 2 cores
-    .venv/bin/python benchmarks/surface.py --quick    # no run of today's per-facility polygons on Porto
+    .venv/bin/python benchmarks/surface.py --quick    # without today's per-facility polygons (Porto, the city)
+    .venv/bin/python benchmarks/surface.py --only city --quick
 
 The inputs of the Porto cases are drawn on the Porto bench graph's own roads with a
 fixed seed (see ``benchmarks/README.md``). Nothing is written into the repository.
@@ -48,6 +49,8 @@ PORTO_FACILITIES, PORTO_PLACES = 50, 2_000
 ISOCHRONE_FACILITIES = 100
 #: Cell sides of the scaling run: about 1x, 2x and 4x the cells.
 SCALING_CELLS_M = (200.0, 141.4, 100.0)
+#: The parts of the run, in order (``--only``).
+SECTIONS = ("default", "isochrones", "porto", "scaling", "city")
 #: Facilities whose corridor polygons are timed to estimate today's per-facility polygons on the city.
 CITY_PER_FACILITY_SAMPLE = 100
 
@@ -529,7 +532,12 @@ def scaling(table: Table, ours: Code) -> None:
         )
 
 
-def city(table: Table, ours: Code, today: Code | None, inputs: dict[str, Path], workspace: Path) -> None:
+def city(
+    table: Table, ours: Code, today: Code | None, inputs: dict[str, Path], workspace: Path, *, quick: bool
+) -> None:
+    """The city's first run (empty caches on both sides): what a planner waits for, with its progress lines."""
+    ours = Code(ours.name, ours.pythonpath, str(workspace / "city-cache-ours"))
+    today = Code(today.name, today.pythonpath, str(workspace / "city-cache-today")) if today is not None else None
     argv = [
         "analyze",
         str(PORTO_PBF),
@@ -547,6 +555,7 @@ def city(table: Table, ours: Code, today: Code | None, inputs: dict[str, Path], 
         theirs = run(
             today, "cli", {"argv": [*argv, "--no-facility-isochrones", "--out", str(workspace / "city-today")]}
         )
+    if today is not None and not quick:
         estimate = run(
             today,
             "per_facility_sample",
@@ -557,7 +566,7 @@ def city(table: Table, ours: Code, today: Code | None, inputs: dict[str, Path], 
             },
         )
     table.row(
-        f"city: {CITY_FACILITIES:,} facilities, {CITY_PLACES:,} places, analyze + write",
+        f"city: {CITY_FACILITIES:,} facilities, {CITY_PLACES:,} places, first run, analyze + write",
         mine["wall_s"],
         _value(theirs),
         f"CPU {mine['cpu_s']:.1f} s; peak {mine['peak_mb']:,.0f} MB (today {theirs.get('peak_mb', 0):,.0f} MB, "
@@ -589,6 +598,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip today's per-facility polygons on Porto (minutes)")
     parser.add_argument("--baseline", default=BASELINE, help="revision of today's method (default: %(default).12s)")
+    parser.add_argument(
+        "--only",
+        choices=SECTIONS,
+        action="append",
+        help="run only this part (repeatable): " + ", ".join(SECTIONS),
+    )
     parser.add_argument("--worker", nargs=2, metavar=("TASK", "JSON"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -613,11 +628,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if today is None:
             table.note(f"today's method not available: git cannot read revision {args.baseline[:12]}")
         inputs = porto_inputs(workspace, ours.cache_dir)
-        default_region(table, ours, today)
-        porto_isochrones(table, ours)
-        porto_analyze(table, ours, today, inputs, quick=args.quick)
-        scaling(table, ours)
-        city(table, ours, today, inputs, workspace)
+        chosen = set(args.only or SECTIONS)
+        if "default" in chosen:
+            default_region(table, ours, today)
+        if "isochrones" in chosen:
+            porto_isochrones(table, ours)
+        if "porto" in chosen:
+            porto_analyze(table, ours, today, inputs, quick=args.quick)
+        if "scaling" in chosen:
+            scaling(table, ours)
+        if "city" in chosen:
+            city(table, ours, today, inputs, workspace, quick=args.quick)
     print()
     print(f"whole run {time.perf_counter() - started:.0f} s")
     return 0

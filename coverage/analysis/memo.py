@@ -85,8 +85,9 @@ def remember_table(
 ) -> Table:
     """A point table and its notes, read once: from this process's memory, from ``folder``, or by ``compute()``.
 
-    The warnings (and info messages) logged while the table was read are logged again
-    each time it is reused, so a later run still says what was left out or assumed.
+    The messages logged while the table was read (warnings, and info messages when
+    they are shown) are logged again each time it is reused, so a later run still says
+    what was left out or assumed.
 
     Parameters
     ----------
@@ -139,18 +140,15 @@ class _Capture(logging.Handler):
 
 @contextmanager
 def _captured() -> Iterator[list[Record]]:
-    """The messages the library logs at INFO and above meanwhile (whatever the loggers' levels)."""
+    """The messages the library logs meanwhile, at the levels it is set to show (nothing more is shown)."""
     records: list[Record] = []
     handler = _Capture(records)
     package = logging.getLogger("coverage")
-    level = package.level
     package.addHandler(handler)
-    package.setLevel(min(level or logging.WARNING, logging.INFO))
     try:
         yield records
     finally:
         package.removeHandler(handler)
-        package.setLevel(level)
 
 
 def _replay(records: list[Record]) -> None:

@@ -106,3 +106,36 @@ def test_warnings_of_the_reading_are_logged_again_when_the_points_come_from_the_
     assert "far" not in set(again.villages["id"])
     assert again.notes["villages"] == first.notes["villages"]
     assert isinstance(gpd.GeoSeries(again.villages.geometry).iloc[0], shapely.Point)
+
+
+def test_reading_through_the_memo_shows_no_more_messages_than_the_levels_allow():
+    import logging
+
+    import geopandas as gpd
+    import shapely
+
+    shown = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            shown.append(record.getMessage())
+
+    package = logging.getLogger("coverage")
+    before, root = package.level, logging.getLogger()
+    handler = Collect()
+    root.addHandler(handler)
+    package.setLevel(logging.WARNING)
+    try:
+        memo.clear()
+
+        def read():
+            logging.getLogger("coverage.analysis.places").info("read %d rows", 3)
+            logging.getLogger("coverage.analysis.places").warning("%d rows left out", 1)
+            return gpd.GeoDataFrame({"id": ["a"]}, geometry=[shapely.Point(0, 0)], crs=4326), {"count": 1}
+
+        memo.remember_table(("levels",), read)
+        memo.remember_table(("levels",), read)  # reused: the warning again, never the info
+    finally:
+        root.removeHandler(handler)
+        package.setLevel(before)
+    assert shown == ["1 rows left out", "1 rows left out"]
