@@ -340,6 +340,10 @@ def travel_time_surface(
             distance[keep],
             snapped_xy[keep],
         )
+    rows, cols = flat // grid.shape[1], flat % grid.shape[1]
+    x, y = grid.centres(rows, cols)
+    if not grid.crs.equals(network.crs):
+        x, y = Transformer.from_crs(grid.crs, network.crs, always_xy=True).transform(x, y)
     attachment = Attachment(
         ids=flat,
         segment=segment,
@@ -349,12 +353,9 @@ def travel_time_surface(
         snapped_xy=snapped_xy,
         off_network=distance > tolerance_m,
         small_piece=network.small_piece[network.seg_u[segment]] if len(segment) else np.zeros(0, dtype=bool),
+        point_xy=np.column_stack([x, y]),
     )
     seconds, facility = reach_points(network, reach, attachment)
-    rows, cols = flat // grid.shape[1], flat % grid.shape[1]
-    x, y = grid.centres(rows, cols)
-    if not grid.crs.equals(network.crs):
-        x, y = Transformer.from_crs(grid.crs, network.crs, always_xy=True).transform(x, y)
     seconds, facility, direct = direct_offroad(
         np.column_stack([x, y]),
         seconds,

@@ -34,6 +34,7 @@ from coverage.ems.calls import read_call_records as _read_call_records
 from coverage.ems.fleet import SORT_COLUMNS, Fleet, fleet_from
 from coverage.ems.simulation import Scenario, ServiceTimes, SimulationResult, simulate
 from coverage.io.points import read_points
+from coverage.network.offroad import with_straight_walks
 from coverage.network.routing import nearest_facility, pair_seconds, reach_points
 from coverage.network.snapping import Attachment, attach_points
 
@@ -86,11 +87,27 @@ def build_scenario(
     searches.
     """
     network, points = analysis.network, demand.attachment
+    # with the straight walks between a station and a place close to it, as the analysis times them
+    walks = {
+        "speed_kph": analysis.profile.access_speed_kph,
+        "tolerance_m": analysis.profile.snap_tolerance_m,
+        "cutoff_s": cutoff_minutes * 60.0,
+    }
     base_to_point = _dense(
-        pair_seconds(network, stations, points, direction="from_facility", cutoff_minutes=cutoff_minutes)
+        with_straight_walks(
+            pair_seconds(network, stations, points, direction="from_facility", cutoff_minutes=cutoff_minutes),
+            stations,
+            points,
+            **walks,
+        )
     ).T.copy()
     point_to_base = _dense(
-        pair_seconds(network, stations, points, direction="to_facility", cutoff_minutes=cutoff_minutes)
+        with_straight_walks(
+            pair_seconds(network, stations, points, direction="to_facility", cutoff_minutes=cutoff_minutes),
+            stations,
+            points,
+            **walks,
+        )
     ).T.copy()
     n_points, n_stations = base_to_point.shape
     if hospitals is not None and len(hospitals):

@@ -14,7 +14,8 @@ direct line never crosses a sea between islands or a mountain range that the
 roads go round.
 
 :func:`offroad_pairs` gives the same straight trips between many sources and
-targets (a siting matrix), and :func:`sparse_minimum` merges them with network times.
+targets (a siting matrix), :func:`with_straight_walks` merges them into a matrix of
+network times between two attachments (stations and places).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from coverage._errors import InputError
+from coverage.network.snapping import Attachment
 
 logger = logging.getLogger(__name__)
 
@@ -141,3 +143,31 @@ def sparse_minimum(a: sp.csr_matrix, b: sp.csr_matrix) -> sp.csr_matrix:
     result = sp.csr_matrix((data[keep], (rows[keep], cols[keep])), shape=a.shape, dtype=np.float64)
     result.sort_indices()
     return result
+
+
+def with_straight_walks(
+    seconds: sp.spmatrix,
+    sources: Attachment,
+    targets: Attachment,
+    *,
+    speed_kph: float,
+    tolerance_m: float,
+    cutoff_s: float,
+) -> sp.csr_matrix:
+    """Network times (sources x targets) with the straight walks between close points, as the analysis times them.
+
+    The walk is allowed up to ``tolerance_m`` or the target's own access leg; the
+    attachments must keep their points' positions (:func:`attach_points` does), else
+    the times are returned as they are.
+    """
+    seconds = sp.csr_matrix(seconds)
+    if sources.point_xy is None or targets.point_xy is None:
+        return seconds
+    straight = offroad_pairs(
+        sources.point_xy,
+        targets.point_xy,
+        speed_kph=speed_kph,
+        max_distance_m=np.maximum(tolerance_m, targets.snap_distance_m),
+        cutoff_s=cutoff_s,
+    )
+    return sparse_minimum(seconds, straight) if straight.nnz else seconds

@@ -44,6 +44,9 @@ class Attachment:
     small_piece : numpy.ndarray
         bool, attached to a small disconnected piece of the network (see
         :data:`coverage.network.prepared.SMALL_PIECE_SHARE`): its times reach only that piece.
+    point_xy : numpy.ndarray or None
+        (n, 2) the points' own positions in the network's CRS, for straight off-road trips
+        between close points (see :mod:`coverage.network.offroad`); None when not kept.
     """
 
     ids: np.ndarray
@@ -54,6 +57,7 @@ class Attachment:
     snapped_xy: np.ndarray
     off_network: np.ndarray
     small_piece: np.ndarray
+    point_xy: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -69,6 +73,7 @@ class Attachment:
             snapped_xy=self.snapped_xy[mask],
             off_network=self.off_network[mask],
             small_piece=self.small_piece[mask],
+            point_xy=self.point_xy[mask] if self.point_xy is not None else None,
         )
 
 
@@ -159,6 +164,7 @@ def attach_points(
             snapped_xy=np.zeros((0, 2)),
             off_network=np.zeros(0, dtype=bool),
             small_piece=np.zeros(0, dtype=bool),
+            point_xy=np.zeros((0, 2)),
         )
     if shapely.is_empty(geoms).any() or shapely.is_missing(geoms).any():
         bad = np.flatnonzero(shapely.is_empty(geoms) | shapely.is_missing(geoms))
@@ -193,4 +199,5 @@ def attach_points(
         snapped_xy=snapped_xy,
         off_network=off,
         small_piece=small,
+        point_xy=shapely.get_coordinates(geoms).reshape(-1, 2),
     )

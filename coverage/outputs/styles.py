@@ -321,10 +321,14 @@ def add_layer_styles(path: str | os.PathLike[str], styles: dict[str, str], *, de
         db.execute(_CREATE)
         registered = db.execute("SELECT 1 FROM gpkg_contents WHERE table_name = 'layer_styles'").fetchone()
         if not registered:
+            # described as the layers are: what it holds, then the data's sources
+            about = "QGIS layer styles: the default style of each layer" + (
+                f". Sources: {description}" if description else ""
+            )
             db.execute(
                 "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
-                "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles', ?)",
-                (now,),
+                "VALUES ('layer_styles', 'attributes', 'layer_styles', ?, ?)",
+                (about, now),
             )
         rows = [
             ("", "", layer, columns[layer], layer, qml, "", 1, description, "", now)

@@ -48,9 +48,11 @@ def test_the_calibration_and_the_credits_are_written(calibrated_mwali, tmp_path)
         "villages",
         "isochrones",
         "service_areas",
+        "catchments",
         "isochrones_by_facility",
         "road_problems",
         "flagged_cells",  # Mwali's populated cells far from the roads
+        "layer_styles",
     }
     assert all(text.endswith(f"Sources: {credit}") for text in descriptions.values())
     assert scopes == {"dataset"}
