@@ -38,7 +38,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 #: The last revision before the travel-time surface: today's method.
-BASELINE = "fd424ede91401bfb57009c2a5554ffc4341f531f"
+BASELINE = "db9ea92d079e0e6382e7e3e72854e42982a41f29"
 PORTO_PBF = REPO.parent / "shared" / "data" / "bench-porto" / "porto_portugal.osm.pbf"
 SEED = 20240601
 THRESHOLDS = (10.0, 15.0, 30.0)

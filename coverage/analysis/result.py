@@ -144,11 +144,20 @@ class Analysis:
         raster = self.inputs.get("population")
         if raster is None:
             return None
-        grid = read_population_grid(raster["path"])
         calibration = self.population_calibration
-        if calibration is not None and calibration.basis == "raster cells" and self.zones is not None:
-            grid = apply_calibration(grid, self.zones, calibration)
-        return grid
+
+        def read() -> PopulationGrid:
+            grid = read_population_grid(raster["path"])
+            if calibration is not None and calibration.basis == "raster cells" and self.zones is not None:
+                grid = apply_calibration(grid, self.zones, calibration)
+            return grid
+
+        # each standard checked asks for it: read once per process for a raster, zones and calibration
+        from coverage.analysis.memo import remember
+
+        factors = None if calibration is None else calibration.units[["unit", "factor"]].to_json()
+        zones = None if self.zones is None else self.zones["zone"].to_json()
+        return remember(("population grid", raster["path"], raster["sha256"], factors, zones), read)
 
     def road_problems(self) -> gpd.GeoDataFrame:
         """Places in the road source to look at (dangling ends, near-miss junctions...), WGS84 points."""

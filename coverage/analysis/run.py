@@ -30,9 +30,9 @@ from coverage.analysis.calibration import (
     calibrate_villages,
     with_region,
 )
-from coverage.analysis.demand import population_cells, read_population_grid
+from coverage.analysis.demand import PopulationGrid, population_cells, read_population_grid
 from coverage.analysis.flags import warn_flagged
-from coverage.analysis.grid import DEFAULT_CELL_M, cells_inside, population_on_grid, surface_grid, zones_of_cells
+from coverage.analysis.grid import DEFAULT_CELL_M, Grid, cells_inside, population_on_grid, surface_grid, zones_of_cells
 from coverage.analysis.isochrones import DEFAULT_BUFFER_M, facility_isochrones, isochrones, service_areas
 from coverage.analysis.labels import name_unnamed
 from coverage.analysis.memo import file_key, geometry_key, remember, remember_table
@@ -289,11 +289,15 @@ def analyze(
     totals = _population_totals(
         population_totals, population_totals_column, zones=zones, name_column=zones_name_column, where=zones_where
     )
-    grid = read_population_grid(population) if population is not None else None
-    calibration: PopulationCalibration | None = None
-    if grid is not None and totals is not None and zone_frame is not None:
-        grid, calibration = calibrate_grid(grid, zone_frame, totals)
-    urban_area = urban_area_from_population(grid) if grid is not None else None
+    grid, calibration, urban_area = (
+        # the raster read, calibrated and its urban area derived once per process (check runs several analyses)
+        remember(
+            ("population", file_key(population), file_key(zones), zones_name_column, zones_where, _totals_key(totals)),
+            lambda: _population_grid(population, zone_frame, totals),
+        )
+        if population is not None
+        else (None, None, None)
+    )
     area = region_around(clip, border_km=border_km, profile=profile, minutes=thresholds)
 
     step("road network")
@@ -483,9 +487,7 @@ def analyze(
         network,
         reach,
         grid=cell_grid,
-        inside=cells_inside(cell_grid, region_outline)
-        if region_outline is not None
-        else np.ones(cell_grid.shape, dtype=bool),
+        inside=_region_cells(cell_grid, region_outline),
         facility_xy=facility_xy,
         access_speed_kph=speed,
         tolerance_m=tolerance,
@@ -726,6 +728,25 @@ def _remembered(
         return read()
     source = (file_key(given), extent) if given is not None else ("osm", file_key(osm))
     return remember_table((what, source, options), read, folder=folder)
+
+
+def _population_grid(
+    population: str | os.PathLike[str], zones: gpd.GeoDataFrame | None, totals: PopulationTotals | None
+) -> tuple[PopulationGrid, PopulationCalibration | None, shapely.Geometry]:
+    """The population raster, calibrated to the totals when there are, and the urban area derived from it."""
+    grid = read_population_grid(population)
+    calibration: PopulationCalibration | None = None
+    if totals is not None and zones is not None:
+        grid, calibration = calibrate_grid(grid, zones, totals)
+    return grid, calibration, urban_area_from_population(grid)
+
+
+def _region_cells(grid: Grid, outline: shapely.Geometry | None) -> np.ndarray:
+    """The grid's cells of the region (all without an outline), computed once per process for a grid and outline."""
+    if outline is None:
+        return np.ones(grid.shape, dtype=bool)
+    key = ("region cells", repr(tuple(grid.transform)), grid.shape, grid.crs.to_wkt(), geometry_key(outline))
+    return remember(key, lambda: cells_inside(grid, outline))
 
 
 def _totals_key(totals: PopulationTotals | None) -> str | None:
