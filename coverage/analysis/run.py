@@ -479,6 +479,7 @@ def analyze(
         facility_xy=facility_xy,
         speed_kph=speed,
         max_distance_m=np.maximum(tolerance, village_att.snap_distance_m),
+        facility_ids=facility_att.ids,
     )
     village_frame = _coverage_columns(village_frame, village_att, seconds, index, facility_frame, thresholds, direct)
 

@@ -363,6 +363,7 @@ def travel_time_surface(
         facility_xy=facility_xy,
         speed_kph=access_speed_kph,
         max_distance_m=np.maximum(tolerance_m, distance),
+        facility_ids=reach.facilities.ids,
     )
     reached = np.isfinite(seconds)
     logger.info(

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from coverage._errors import InputError
+from coverage.network.routing import id_order
 from coverage.network.snapping import Attachment
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def direct_offroad(
     facility_xy: np.ndarray,
     speed_kph: float,
     max_distance_m: np.ndarray | float,
+    facility_ids: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Replace network times by the straight off-road time to the nearest facility where that is quicker.
 
@@ -57,6 +59,9 @@ def direct_offroad(
         Off-road speed (the profile's access speed).
     max_distance_m : float or numpy.ndarray
         Longest straight trip allowed, for all places or per place.
+    facility_ids : numpy.ndarray, optional
+        The facilities' ids: of facilities at one point, the first by id
+        (:func:`coverage.network.routing.id_order`) is the one walked to, as in the search.
 
     Returns
     -------
@@ -81,9 +86,9 @@ def direct_offroad(
     if not largest > 0:
         return seconds, facility, direct
     # the nearest facility in a straight line is the quickest one off-road (one speed everywhere)
-    distance, nearest = cKDTree(np.asarray(facility_xy, dtype=np.float64)).query(
-        np.asarray(point_xy, dtype=np.float64), distance_upper_bound=largest
-    )
+    at, first = _first_at_each_point(np.asarray(facility_xy, dtype=np.float64), facility_ids)
+    distance, nearest = cKDTree(at).query(np.asarray(point_xy, dtype=np.float64), distance_upper_bound=largest)
+    nearest = first[np.minimum(nearest, len(first) - 1)]  # a place with none within reach gets inf, not used
     with np.errstate(invalid="ignore"):
         straight_s = distance / (speed_kph / 3.6)
         direct = (distance <= limit) & (straight_s < seconds)
@@ -92,6 +97,20 @@ def direct_offroad(
     if direct.any():
         logger.debug("%d of %d places are quicker to reach off-road, in a straight line", int(direct.sum()), n)
     return seconds, facility, direct
+
+
+def _first_at_each_point(xy: np.ndarray, ids: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct points of ``xy`` and, for each, the facility that stands for it (the first by id there)."""
+    if ids is None or len(xy) < 2:
+        return xy, np.arange(len(xy))
+    points, inverse = np.unique(xy, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if len(points) == len(xy):  # the usual case: no two facilities at one point
+        return xy, np.arange(len(xy))
+    rank = id_order(np.asarray(ids))
+    order = np.lexsort((rank, inverse))  # by point, then by id
+    head = np.r_[True, inverse[order][1:] != inverse[order][:-1]]
+    return points, order[head]
 
 
 def offroad_pairs(

@@ -41,6 +41,25 @@ def test_the_quicker_of_the_network_and_the_straight_walk():
     assert facility[3] == 0
 
 
+@pytest.mark.parametrize("ids", [["node/10", "H-0", "node/9"], ["node/9", "node/10", "H-0"]])
+def test_facilities_at_one_point_the_first_by_id_is_walked_to(ids):
+    """As in the search (routing.stand_ins): of facilities at one point, the first by id serves."""
+    places = np.array([[0.0, 0.0], [0.0, 50.0]])
+    facilities = np.array([[0.0, 100.0], [0.0, 100.0], [0.0, 100.0]])
+    seconds, facility, direct = direct_offroad(
+        places,
+        np.full(2, np.inf),
+        np.full(2, -1),
+        facility_xy=facilities,
+        speed_kph=SPEED,
+        max_distance_m=500.0,
+        facility_ids=np.array(ids),
+    )
+    assert direct.all()
+    assert [ids[i] for i in facility] == ["H-0", "H-0"]
+    assert seconds[1] == pytest.approx(50 / (SPEED / 3.6))
+
+
 def test_per_place_limits_and_ties_keep_the_network():
     places = np.array([[0.0, 0.0], [0.0, 0.0]])
     facilities = np.array([[0.0, 1500.0]])
