@@ -11,7 +11,10 @@ nodes within the horizon), and, for every node and every registered set of point
   stored times (no search at all);
 - moving one is a removal and an addition.
 
-Only the points on road pieces whose ends changed are recomputed. After any sequence
+Only the points on road pieces whose ends changed are recomputed. With
+``walk_speed_kph``, a station and a point close to each other also get the straight
+off-road walk between them when it is quicker, as the analysis times them
+(:func:`coverage.network.offroad.direct_offroad`). After any sequence
 of edits the times equal those of a fresh multi-source search on the same stations
 (:func:`coverage.network.routing.nearest_facility` with ``limit_s`` the horizon, then
 :func:`coverage.network.routing.reach_points`), bit for bit: each node's time is the
@@ -37,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 
 from coverage._errors import InputError
 from coverage.network.prepared import Network
@@ -94,6 +98,9 @@ class _Points:
     # the points sorted by road piece, to find those sharing a station's piece
     by_segment: np.ndarray
     sorted_segment: np.ndarray
+    # the points' own positions and the longest straight walk of each (with walks on)
+    tree: cKDTree | None = None
+    walk_m: np.ndarray | None = None
 
 
 class IncrementalReach:
@@ -112,6 +119,12 @@ class IncrementalReach:
     points : mapping of str to Attachment, optional
         Point sets whose times are kept (e.g. ``{"villages": ..., "cells": ...}``);
         more can be registered with :meth:`add_points`.
+    walk_speed_kph : float, optional
+        Off-road speed of the straight walks between a station and a point close to
+        it (the profile's access speed); None: network trips only.
+    walk_m : float
+        Longest straight walk, or the point's own off-road leg when that is longer
+        (the profile's snap tolerance). Points and stations need their ``point_xy``.
 
     Notes
     -----
@@ -127,8 +140,15 @@ class IncrementalReach:
         direction: str = "from_facility",
         horizon_minutes: float,
         points: Mapping[str, Attachment] | None = None,
+        walk_speed_kph: float | None = None,
+        walk_m: float = 0.0,
     ) -> None:
         check_direction(direction)
+        if walk_speed_kph is not None and not walk_speed_kph > 0:
+            msg = f"walk_speed_kph must be a positive speed, got {walk_speed_kph!r}"
+            raise InputError(msg)
+        self.walk_speed_kph = walk_speed_kph
+        self.walk_m = float(walk_m)
         if not (horizon_minutes > 0):
             msg = f"horizon_minutes must be a positive number of minutes (or inf), got {horizon_minutes!r}"
             raise InputError(msg)
@@ -232,6 +252,9 @@ class IncrementalReach:
             by_segment=np.argsort(seg, kind="stable"),
             sorted_segment=np.sort(seg, kind="stable"),
         )
+        if self.walk_speed_kph is not None and attachment.point_xy is not None and len(attachment):
+            points.tree = cKDTree(np.asarray(attachment.point_xy, dtype=np.float64))
+            points.walk_m = np.maximum(self.walk_m, attachment.snap_distance_m)
         self._points[name] = points
         for slot, station in enumerate(self._atts):
             if station is not None:
@@ -333,6 +356,7 @@ class IncrementalReach:
             snapped_xy=attachment.snapped_xy,
             off_network=attachment.off_network,
             small_piece=attachment.small_piece,
+            point_xy=attachment.point_xy,
         )
         added = self.add(moved)
         points = {
@@ -419,6 +443,26 @@ class IncrementalReach:
             leg = np.where(forward, _part(p - q, self._along[[seg]]), _part(q - p, self._against[[seg]]))
         return point, stations.access_s[row] + leg + points.attachment.access_s[point]
 
+    def _direct_trips(self, stations: Attachment, row: int, points: _Points) -> tuple[np.ndarray, np.ndarray]:
+        """Trips of station ``row`` that pass no node: along a shared road piece, or a straight walk (the quicker)."""
+        point, seconds = self._same_piece(stations, row, points)
+        if points.tree is None or points.walk_m is None or stations.point_xy is None or self.walk_speed_kph is None:
+            return point, seconds
+        xy = np.asarray(stations.point_xy[row], dtype=np.float64)
+        near = np.asarray(points.tree.query_ball_point(xy, r=float(points.walk_m.max())), dtype=np.int64)
+        if len(near) == 0:
+            return point, seconds
+        distance = np.sqrt(((np.asarray(points.attachment.point_xy)[near] - xy) ** 2).sum(axis=1))
+        keep = distance <= points.walk_m[near]
+        near, walk_s = near[keep], distance[keep] / (self.walk_speed_kph / 3.6)
+        if len(near) == 0:
+            return point, seconds
+        both, both_s = np.concatenate([point, near]), np.concatenate([seconds, walk_s])
+        order = np.lexsort((both_s, both))
+        both, both_s = both[order], both_s[order]
+        first = np.r_[True, both[1:] != both[:-1]]
+        return both[first], both_s[first]
+
     def _store_direct_many(self, first: int, stations: Attachment) -> dict[str, np.ndarray]:
         """Same-piece trips of newly opened stations (slots ``first``...) to every point set."""
         touched: dict[str, np.ndarray] = {}
@@ -426,7 +470,7 @@ class IncrementalReach:
             found = []
             for row in range(len(stations)):
                 # as in reach_points, a trip along the shared piece counts whatever the horizon
-                point, seconds = self._same_piece(stations, row, points)
+                point, seconds = self._direct_trips(stations, row, points)
                 if len(point):
                     self._direct[first + row][name] = (point, seconds)
                     self._apply_direct(points, first + row, point, seconds)
@@ -436,7 +480,7 @@ class IncrementalReach:
 
     def _store_direct(self, slot: int, station: Attachment, *, only: str) -> None:
         points = self._points[only]
-        point, seconds = self._same_piece(station, 0, points)
+        point, seconds = self._direct_trips(station, 0, points)
         if len(point):
             self._direct[slot][only] = (point, seconds)
             self._apply_direct(points, slot, point, seconds)
@@ -510,6 +554,7 @@ def _concat(attachments: list[Attachment | None]) -> Attachment:
         snapped_xy=np.concatenate([a.snapped_xy for a in parts]),
         off_network=np.concatenate([a.off_network for a in parts]),
         small_piece=np.concatenate([a.small_piece for a in parts]),
+        point_xy=np.concatenate([a.point_xy for a in parts]) if all(a.point_xy is not None for a in parts) else None,
     )
 
 

@@ -29,11 +29,14 @@ import pandas as pd
 
 from coverage._errors import InputError
 from coverage._version import __version__
+from coverage.analysis import areas
 from coverage.analysis.isochrones import isochrones
 from coverage.analysis.result import Analysis, covered_column
+from coverage.analysis.surface import TravelTimeSurface
 from coverage.io.regions import OSM_ATTRIBUTION
-from coverage.network.routing import nearest_facility, reach_points
-from coverage.network.snapping import attach_points
+from coverage.network.offroad import direct_offroad
+from coverage.network.routing import Reach, nearest_facility, reach_points
+from coverage.network.snapping import Attachment, attach_points
 from coverage.outputs.files import for_gpkg, villages_table
 from coverage.reports.history import compare_statuses, village_status_table
 from coverage.reports.page import ReportPage, render_report
@@ -234,7 +237,9 @@ class ScenarioStore:
 def scenario_analysis(scenario: Scenario, key: Key, *, with_isochrones: bool = False) -> Analysis:
     """The analysis of one key for the scenario's stations, times from one fresh unbounded multi-source search.
 
-    Its isochrones are the region's as analysed, unless ``with_isochrones`` (for maps: they take a while).
+    Its travel-time surface is timed anew for the stations (the region's cells, as analysed); its
+    isochrone areas and catchments are read from it only ``with_isochrones`` (for maps and exports),
+    else the isochrones are the region's as analysed and there are no catchments.
     """
     profile, direction, _ = key
     base = scenario.workspace.base(profile)
@@ -250,7 +255,27 @@ def scenario_analysis(scenario: Scenario, key: Key, *, with_isochrones: bool = F
             if base.cells is not None
             else None
         )
-        return dataclasses.replace(base, direction=direction, facilities=facilities, villages=villages, cells=cells)
+        surface = (
+            dataclasses.replace(
+                base.surface,
+                seconds=np.full(len(base.surface), np.inf),
+                facility=np.full(len(base.surface), -1, dtype=np.int32),
+                direct=np.zeros(len(base.surface), dtype=bool),
+                facility_ids=np.zeros(0, dtype=str),
+                direction=direction,
+            )
+            if base.surface is not None
+            else None
+        )
+        return dataclasses.replace(
+            base,
+            direction=direction,
+            facilities=facilities,
+            villages=villages,
+            cells=cells,
+            surface=surface,
+            catchments=None,
+        )
     profile_settings = base.profile
     attachment = attach_points(
         network,
@@ -259,14 +284,18 @@ def scenario_analysis(scenario: Scenario, key: Key, *, with_isochrones: bool = F
         tolerance_m=profile_settings.snap_tolerance_m,
     )
     reach = nearest_facility(network, attachment, direction=direction)  # type: ignore[arg-type]
-    village_s, village_i = reach_points(network, reach, base.attachments["villages"])
+    village_s, village_i, _ = _with_walks(base, attachment, base.attachments["villages"], reach)
     villages = _times(base.villages, village_s, village_i, facilities, minutes)
     cells = None
     if base.cells is not None and "cells" in base.attachments:
-        cell_s, cell_i = reach_points(network, reach, base.attachments["cells"])
+        cell_s, cell_i, _ = _with_walks(base, attachment, base.attachments["cells"], reach)
         cells = _times(base.cells, cell_s, cell_i, facilities, minutes)
-    iso = base.isochrones
-    if with_isochrones:
+    surface = _scenario_surface(base, attachment, reach)
+    iso, catchment_frame = base.isochrones, None
+    if with_isochrones and surface is not None:
+        iso = areas.isochrone_areas(surface, minutes=minutes)
+        catchment_frame = areas.catchments(surface, facilities, villages=villages, minutes=minutes)
+    elif with_isochrones:
         iso = isochrones(network, reach, minutes=minutes).to_crs(4326)
         iso["population"] = np.nan
     facilities = facilities.assign(
@@ -282,6 +311,47 @@ def scenario_analysis(scenario: Scenario, key: Key, *, with_isochrones: bool = F
         cells=cells,
         isochrones=iso,
         attachments={**base.attachments, "facilities": attachment},
+        surface=surface,
+        catchments=catchment_frame,
+    )
+
+
+def _scenario_surface(base: Analysis, stations: Attachment, reach: Reach) -> TravelTimeSurface | None:
+    """The region's travel-time surface timed from the scenario's stations (its cells attached as analysed)."""
+    surface = base.surface
+    if surface is None or surface.attachment is None:
+        return None
+    seconds, index, direct = _with_walks(base, stations, surface.attachment, reach)
+    reached = np.isfinite(seconds)
+    return dataclasses.replace(
+        surface,
+        seconds=seconds,
+        facility=np.where(reached, index, -1).astype(np.int32),
+        direct=direct,
+        facility_ids=np.asarray(stations.ids),
+        direction=reach.direction,
+    )
+
+
+def _with_walks(
+    base: Analysis, stations: Attachment, points: Attachment, reach: Reach
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The points' times from a search, with the straight off-road walks of close points, as analyze() times them.
+
+    Returns the seconds, the nearest station's index and whether the straight walk won.
+    """
+    seconds, index = reach_points(base.network, reach, points)
+    if points.point_xy is None or stations.point_xy is None:
+        return seconds, index, np.zeros(len(seconds), dtype=bool)
+    profile = base.profile
+    return direct_offroad(
+        points.point_xy,
+        seconds,
+        index,
+        facility_xy=stations.point_xy,
+        speed_kph=profile.access_speed_kph,
+        max_distance_m=np.maximum(profile.snap_tolerance_m, points.snap_distance_m),
+        facility_ids=stations.ids,
     )
 
 

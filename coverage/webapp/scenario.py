@@ -458,8 +458,17 @@ class Scenario:
             points = {"villages": base.attachments["villages"]}
             if "cells" in base.attachments:
                 points["cells"] = base.attachments["cells"]
+            # with the straight walks between a station and a place close to it, as analyze() times them
             engine = _Engine(
-                IncrementalReach(base.network, direction=direction, horizon_minutes=horizon, points=points), {}
+                IncrementalReach(
+                    base.network,
+                    direction=direction,
+                    horizon_minutes=horizon,
+                    points=points,
+                    walk_speed_kph=base.profile.access_speed_kph,
+                    walk_m=base.profile.snap_tolerance_m,
+                ),
+                {},
             )
             self._engines[key] = engine
         positions = {st.id: (st.lon, st.lat) for st in wanted}

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from coverage._errors import InputError
 from coverage.network.incremental import IncrementalReach
+from coverage.network.offroad import direct_offroad
 from coverage.network.routing import nearest_facility, reach_points
 from coverage.network.snapping import Attachment, attach_points
 from tests.handmade import handmade_network, xy
@@ -98,6 +99,45 @@ edits = st.lists(
 def test_any_sequence_of_edits_gives_the_times_of_a_fresh_search(mwali_network, pool, targets, direction, sequence):
     network = mwali_network
     engine = IncrementalReach(network, direction=direction, horizon_minutes=HORIZON_MINUTES, points=targets)
+    opened = _edited(engine, pool, sequence)
+    _check(engine, network, opened, direction, targets)
+
+
+WALK_M = 400.0
+
+
+@pytest.mark.parametrize("direction", ["from_facility", "to_facility"])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sequence=edits)
+def test_with_straight_walks_the_times_are_the_analysis_times(mwali_network, pool, targets, direction, sequence):
+    """A station close to a point also gets the straight walk, as analyze() adds it to a fresh search."""
+    network = mwali_network
+    engine = IncrementalReach(
+        network,
+        direction=direction,
+        horizon_minutes=HORIZON_MINUTES,
+        points=targets,
+        walk_speed_kph=5.0,
+        walk_m=WALK_M,
+    )
+    opened = _edited(engine, pool, sequence)
+    _, fresh = _fresh(network, list(opened.values()), direction, targets)
+    for name, points in targets.items():
+        expected = fresh[name]
+        if opened:
+            expected, _, _ = direct_offroad(
+                points.point_xy,
+                fresh[name],
+                np.zeros(len(points), dtype=np.int64),
+                facility_xy=np.concatenate([s.point_xy for s in opened.values()]),
+                speed_kph=5.0,
+                max_distance_m=np.maximum(WALK_M, points.snap_distance_m),
+            )
+        np.testing.assert_allclose(engine.point_seconds(name), expected, rtol=1e-12, atol=0)
+
+
+def _edited(engine: IncrementalReach, pool: Attachment, sequence) -> dict[str, Attachment]:
+    """The stations open after a few opened together and a sequence of edits (as the web app makes them)."""
     # start from a few stations opened together (one batch of searches), as the web app does
     opened = {f"s{i}": _station(pool, i, f"s{i}") for i in range(3)}
     engine.add(
@@ -119,7 +159,7 @@ def test_any_sequence_of_edits_gives_the_times_of_a_fresh_search(mwali_network, 
             station_id = sorted(opened)[a % len(opened)]
             opened[station_id] = _station(pool, b % len(pool), station_id)
             engine.move(station_id, pool.subset(np.array([b % len(pool)])))
-    _check(engine, network, opened, direction, targets)
+    return opened
 
 
 def test_times_match_after_each_edit_and_points_added_later(mwali_network, pool, targets):
