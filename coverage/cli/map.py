@@ -207,6 +207,8 @@ def _before_and_after(
     """The analysis the sites were chosen on, checked to be of the same inputs, and the same with the sites open."""
     import dataclasses
 
+    from coverage.analysis.grid import DEFAULT_CELL_M
+    from coverage.analysis.isochrones import DEFAULT_BUFFER_M
     from coverage.analysis.run import analyze
     from coverage.io.kinds import NO_KIND_MAP
     from coverage.outputs.siting_map import check_same_inputs, sites_as_facilities
@@ -220,6 +222,9 @@ def _before_and_after(
         profile=before.profile,
         direction=before.direction,
         minutes=before.minutes,
+        buffer_m=getattr(args, "buffer_m", DEFAULT_BUFFER_M),
+        isochrone_method=getattr(args, "isochrones", "surface"),
+        cell_m=getattr(args, "cell_m", DEFAULT_CELL_M),
         per_facility_isochrones=False,
     )
     # the sites are drawn as sites; the facility layers keep the existing ones
