@@ -37,7 +37,7 @@ from pyproj import Transformer
 from coverage._errors import InputError
 from coverage.analysis.grid import Grid
 from coverage.network.offroad import direct_offroad
-from coverage.network.prepared import Network, cache_key, default_cache_dir
+from coverage.network.prepared import Network, arrays_sha256, cache_key, default_cache_dir
 from coverage.network.routing import Reach, reach_points
 from coverage.network.snapping import Attachment, snap_to_roads
 
@@ -219,10 +219,9 @@ def snap_cells(
     snapped: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
     if use_cache and cache_file.exists():
         try:
-            with np.load(cache_file, allow_pickle=False) as data:
-                snapped = (data["segment"].astype(np.int64), data["fraction"], data["distance"], data["snapped_xy"])
+            snapped = _load(cache_file, cells=int(inside.sum()), segments=network.n_segments)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-            logger.warning("ignoring unreadable cache %s (%s)", cache_file, error)
+            logger.warning("the cells cache %s cannot be used (%s); snapping the cells again", cache_file, error)
         else:
             logger.info("loaded the snapping of %d cells from %s", len(snapped[0]), cache_file)
     if snapped is None:
@@ -240,21 +239,43 @@ def snap_cells(
     return snapped
 
 
+def _arrays(snapped: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> dict[str, np.ndarray]:
+    return {
+        "segment": snapped[0].astype(np.int32),
+        "fraction": np.asarray(snapped[1]),
+        "distance": np.asarray(snapped[2]),
+        "snapped_xy": np.asarray(snapped[3]),
+    }
+
+
+def _load(path: Path, *, cells: int, segments: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A snapped grid written by :func:`_save`, checked against its checksum and the network (else ValueError).
+
+    As the network cache: a file damaged on disk or edited is snapped again, never trusted.
+    """
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in ("segment", "fraction", "distance", "snapped_xy")}
+        stored = str(data["sha256"]) if "sha256" in data.files else None
+    if stored is None or arrays_sha256(arrays) != stored:
+        msg = "holds no checksum" if stored is None else "does not match the checksum written with it"
+        raise ValueError(msg)
+    segment = arrays["segment"].astype(np.int64)
+    if len(segment) != cells or (len(segment) and not (segment.min() >= 0 and segment.max() < segments)):
+        msg = f"its {len(segment):,} cells do not fit the {cells:,} cells and {segments:,} road pieces of this run"
+        raise ValueError(msg)
+    return segment, arrays["fraction"], arrays["distance"], arrays["snapped_xy"]
+
+
 def _save(path: Path, snapped: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> None:
-    """Write a snapped grid atomically; a failure only costs the next run the snapping."""
+    """Write a snapped grid atomically with a checksum of its arrays; a failure only costs the next run the snapping."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         os.close(handle)
         try:
+            arrays = _arrays(snapped)
             with open(temporary, "wb") as out:
-                np.savez(
-                    out,
-                    segment=snapped[0].astype(np.int32),
-                    fraction=snapped[1],
-                    distance=snapped[2],
-                    snapped_xy=snapped[3],
-                )
+                np.savez(out, sha256=np.array(arrays_sha256(arrays)), **arrays)  # type: ignore[arg-type]
             os.replace(temporary, path)
         finally:
             if os.path.exists(temporary):

@@ -179,6 +179,35 @@ def test_the_cells_snapping_is_cached_on_disk_and_shared(tmp_path, mwali_network
     assert len(list(tmp_path.glob("cells.*.npz"))) == 2
 
 
+@pytest.mark.parametrize("damage", ["edited", "no checksum", "truncated"])
+def test_a_damaged_or_edited_cells_cache_is_snapped_again(tmp_path, mwali_network, mwali_setup, caplog, damage):
+    """As the network cache: a cells cache that does not match its checksum is never trusted."""
+    _, _, grid, inside = mwali_setup
+    surface_module._memory.clear()
+    first = snap_cells(mwali_network, grid, inside, cache_dir=tmp_path)
+    (path,) = tmp_path.glob("cells.*.npz")
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files}
+    if damage == "edited":
+        arrays["distance"] = arrays["distance"] * 0.5  # a plausible file, every cell twice as close to its road
+        np.savez(path, **arrays)
+    elif damage == "no checksum":
+        np.savez(path, **{k: v for k, v in arrays.items() if k != "sha256"})
+    else:
+        path.write_bytes(path.read_bytes()[:200])
+    surface_module._memory.clear()
+    again = snap_cells(mwali_network, grid, inside, cache_dir=tmp_path)
+    assert "cannot be used" in caplog.text
+    assert "snapping the cells again" in caplog.text
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # rewritten whole: the next run trusts it
+    caplog.clear()
+    surface_module._memory.clear()
+    snap_cells(mwali_network, grid, inside, cache_dir=tmp_path)
+    assert "cannot be used" not in caplog.text
+
+
 def test_without_the_cache_nothing_is_written(tmp_path, mwali_network, mwali_setup):
     _, _, grid, inside = mwali_setup
     surface_module._memory.clear()
