@@ -9,7 +9,7 @@ a real run, and a process's in-memory caches do not flatter a "warm" figure.
 
 Run from the repository root (needs ``git`` and the repository's history)::
 
-    .venv/bin/python benchmarks/surface.py            # everything, about 20 minutes on 2 cores
+    .venv/bin/python benchmarks/surface.py            # everything, about 14 minutes on 2 cores
     .venv/bin/python benchmarks/surface.py --quick    # without today's per-facility polygons (Porto, the city)
     .venv/bin/python benchmarks/surface.py --only city --quick
 
@@ -38,7 +38,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 #: The last revision before the travel-time surface: today's method.
-BASELINE = "db9ea92d079e0e6382e7e3e72854e42982a41f29"
+BASELINE = "1f975eac142f7266eeb12e0bc181faedc61e53d9"
 PORTO_PBF = REPO.parent / "shared" / "data" / "bench-porto" / "porto_portugal.osm.pbf"
 SEED = 20240601
 THRESHOLDS = (10.0, 15.0, 30.0)
