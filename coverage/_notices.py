@@ -46,3 +46,14 @@ def warn_once(logger: logging.Logger, message: str, *args: object, key: str | No
             return
         given.add(seen)
     logger.warning(message, *args)
+
+
+def mark_given(text: str) -> None:
+    """Count a warning already logged (as ``text``) as given in this run, so :func:`warn_once` does not repeat it.
+
+    For warnings logged as they happened and replayed later, e.g. those of reading
+    an input whose result is kept for the next analysis of the run.
+    """
+    given = _given.get()
+    if given is not None:
+        given.add(text)

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import geopandas as gpd
 import shapely
 
-from coverage._notices import warn_once
+from coverage._notices import mark_given, warn_once
 from coverage._version import __version__
 
 logger = logging.getLogger(__name__)
@@ -136,6 +136,8 @@ class _Capture(logging.Handler):
         # the template and its arguments, not the text: the command line words messages in the planner's language
         args = record.args if isinstance(record.args, tuple) else ((record.args,) if record.args else ())
         self.records.append((record.name, record.levelno, str(record.msg), [_plain(a) for a in args]))
+        if record.levelno >= logging.WARNING:
+            mark_given(record.getMessage())  # said now: a replay within this run does not say it again
 
 
 @contextmanager

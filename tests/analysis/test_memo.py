@@ -139,3 +139,29 @@ def test_reading_through_the_memo_shows_no_more_messages_than_the_levels_allow()
         root.removeHandler(handler)
         package.setLevel(before)
     assert shown == ["1 rows left out", "1 rows left out"]
+
+
+def test_a_warning_replayed_within_one_run_is_said_once(caplog):
+    """A command running several analyses of one region (check) says a reading's warning once, as warn_once does."""
+    import logging
+
+    import geopandas as gpd
+    import shapely
+
+    from coverage._notices import once_per_run
+
+    def read():
+        logging.getLogger("coverage.analysis.places").warning("%d rows left out", 1)
+        return gpd.GeoDataFrame({"id": ["a"]}, geometry=[shapely.Point(0, 0)], crs=4326), {}
+
+    memo.clear()
+    with caplog.at_level(logging.DEBUG, logger="coverage"), once_per_run():
+        for _ in range(3):
+            memo.remember_table(("once",), read)
+    warned = [r for r in caplog.records if r.getMessage() == "1 rows left out" and r.levelno == logging.WARNING]
+    assert len(warned) == 1
+    memo.clear()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="coverage"), once_per_run():
+        memo.remember_table(("once",), read)  # a new run says it again
+    assert [r.getMessage() for r in caplog.records] == ["1 rows left out"]
