@@ -56,6 +56,13 @@ KIND_NAMES: dict[str, dict[str, str]] = {
     "candidate": {"en": "candidate site", "zh": "候选站点"},
 }
 
+#: Names of the shipped travel profiles (a profile file of the user's own keeps its name).
+PROFILE_NAMES: dict[str, dict[str, str]] = {
+    "car": {"en": "car", "zh": "小汽车"},
+    "ambulance": {"en": "ambulance", "zh": "救护车"},
+    "walk": {"en": "walk", "zh": "步行"},
+}
+
 #: Zone classes of the plans.
 ZONE_CLASS_NAMES: dict[str, dict[str, str]] = {
     "central": {"en": "central city", "zh": "中心城区"},
@@ -193,6 +200,98 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "  {place}{people}: {before} → {after} min",
         "zh": "  {place}{people}：{before} → {after} 分钟",
     },
+    # the maps (HTML and PNG)
+    "map_title": {"en": "{region}: health-facility coverage", "zh": "{region}：医疗机构服务覆盖"},
+    "map_to_nearest": {"en": "to the nearest facility", "zh": "到最近机构"},
+    "map_from_nearest": {"en": "from the nearest facility", "zh": "从最近机构出发"},
+    "map_standard_thresholds": {"en": "the standard's thresholds", "zh": "标准规定的时限"},
+    "map_minutes": {"en": "{minutes:g} min", "zh": "{minutes:g} 分钟"},
+    "map_headline": {
+        "en": "{profile}, {direction}; {covered} of {total} villages within {judged}",
+        "zh": "{profile}，{direction}；{total} 个村庄中 {covered} 个在{judged}内",
+    },
+    "map_headline_people": {"en": "; {share:.1%} of people", "zh": "；覆盖人口 {share:.1%}"},
+    "map_kind": {"en": "Kind", "zh": "类别"},
+    "map_id": {"en": "ID", "zh": "编号"},
+    "map_off_network": {"en": "Off network", "zh": "远离路网"},
+    "map_off_network_yes": {"en": "yes, {metres:,.0f} m from a road", "zh": "是，距道路 {metres:,.0f} 米"},
+    "map_yes": {"en": "yes", "zh": "是"},
+    "map_no": {"en": "no", "zh": "否"},
+    "map_facilities_layer": {"en": "Facilities: {kind} ({n})", "zh": "医疗机构：{kind}（{n} 个）"},
+    "map_population": {"en": "Population", "zh": "人口"},
+    "map_unknown": {"en": "unknown", "zh": "未知"},
+    "map_admin_unit": {"en": "Admin unit", "zh": "行政区"},
+    "map_nearest_facility": {"en": "Nearest facility", "zh": "最近机构"},
+    "map_none": {"en": "none", "zh": "无"},
+    "map_minutes_row": {"en": "Minutes", "zh": "用时（分钟）"},
+    "map_not_reached": {"en": "not reached", "zh": "无法到达"},
+    "map_within": {"en": "Within", "zh": "是否在时限内"},
+    "map_within_value": {"en": "{limit:g} min: {answer}", "zh": "{limit:g} 分钟：{answer}"},
+    "map_beyond": {"en": ", {minutes:.1f} min beyond", "zh": "，超出 {minutes:.1f} 分钟"},
+    "map_small_piece": {"en": "Small road piece", "zh": "孤立小路段"},
+    "map_small_piece_yes": {"en": "yes: its roads do not join the main network", "zh": "是：其道路与主路网不连通"},
+    "map_villages_layer": {
+        "en": "Villages: {covered} covered, {outside} not",
+        "zh": "村庄：覆盖 {covered} 个，未覆盖 {outside} 个",
+    },
+    "map_people_outside_layer": {"en": "People outside the circle: {people:,.0f}", "zh": "服务圈外人口：{people:,.0f}"},
+    "map_no_population": {"en": "no population", "zh": "无人口"},
+    "map_covered_tooltip": {"en": "{name}: {share} covered", "zh": "{name}：覆盖 {share}"},
+    "map_covered_share": {"en": "Covered share", "zh": "覆盖比例"},
+    "map_people_covered": {"en": "People covered", "zh": "覆盖人口"},
+    "map_people_covered_value": {"en": "{covered:,.0f} of {people:,.0f}", "zh": "{covered:,.0f} / {people:,.0f}"},
+    "map_zones_layer": {"en": "Admin units by covered share", "zh": "各行政区覆盖比例"},
+    "map_site": {"en": "site {rank}", "zh": "站点 {rank}"},
+    "map_order": {"en": "Order", "zh": "序号"},
+    "map_source": {"en": "Source", "zh": "来源"},
+    "map_people_gain": {"en": "People newly covered", "zh": "新增覆盖人口"},
+    "map_villages_gain": {"en": "Villages newly covered", "zh": "新增覆盖村庄"},
+    "map_people_after": {"en": "People covered after", "zh": "新增后覆盖人口"},
+    "map_candidate": {"en": "Candidate site {rank}: {name}", "zh": "候选站点 {rank}：{name}"},
+    "map_sites_layer": {"en": "Candidate sites ({n})", "zh": "候选站点（{n} 个）"},
+    "map_travel_time": {"en": "Travel time ({profile})", "zh": "出行时间（{profile}）"},
+    "map_band_layer": {"en": "Isochrone band {label}", "zh": "等时圈 {label}"},
+    "map_people_outside": {"en": "People outside the circle", "zh": "服务圈外人口"},
+    "map_zones_legend": {"en": "Admin units: covered share", "zh": "行政区：覆盖比例"},
+    "map_villages": {"en": "Villages", "zh": "村庄"},
+    "map_villages_within": {"en": "within the threshold", "zh": "在时限内"},
+    "map_villages_outside": {"en": "outside (dashed: off the road network)", "zh": "在时限外（虚线：远离路网）"},
+    "map_facilities": {"en": "Facilities", "zh": "医疗机构"},
+    "map_sites": {"en": "Candidate sites", "zh": "候选站点"},
+    "map_sites_item": {"en": "new station, numbered by gain", "zh": "新站点，按新增覆盖排序编号"},
+    "map_density_caption": {
+        "en": "people outside the circle per {pixel} pixel (log scale)",
+        "zh": "每 {pixel} 像元内服务圈外人口（对数刻度）",
+    },
+    "map_surface_layer": {"en": "Travel time {direction} ({profile})", "zh": "{direction}的出行时间（{profile}）"},
+    "map_surface_caption": {"en": "minutes {direction}, {profile}", "zh": "{direction}的分钟数，{profile}"},
+    "map_travel_time_row": {"en": "Travel time", "zh": "出行时间"},
+    "map_catchments": {"en": "Catchments", "zh": "服务范围"},
+    "map_catchments_layer": {"en": "Catchments ({n} facilities)", "zh": "服务范围（{n} 个机构）"},
+    "map_catchment_of": {"en": "Catchment of {name}", "zh": "{name} 的服务范围"},
+    "map_area": {"en": "Area", "zh": "面积"},
+    "map_within_minutes": {"en": "Within {minutes} min", "zh": "{minutes} 分钟内"},
+    "map_mean_minutes": {"en": "Mean minutes (per person)", "zh": "平均用时（按人口，分钟）"},
+    "map_longest_minutes": {"en": "Longest minutes", "zh": "最长用时（分钟）"},
+    "map_people_per": {"en": "People per {unit}", "zh": "每{unit}服务人口"},
+    "map_admin_boundaries": {"en": "Admin boundaries", "zh": "行政区界线"},
+    "map_region_boundary": {"en": "Region boundary", "zh": "区域边界"},
+    "map_boundaries": {"en": "Boundaries", "zh": "边界"},
+    "png_admin_units": {"en": "admin units", "zh": "行政区"},
+    "png_region_boundary": {"en": "region boundary", "zh": "区域边界"},
+    "png_people_outside": {"en": "people outside ({people:,.0f})", "zh": "服务圈外人口（{people:,.0f}）"},
+    "png_people_per_hexagon": {
+        "en": "people outside per hexagon (log scale)",
+        "zh": "每个六边形内服务圈外人口（对数刻度）",
+    },
+    "png_village_covered": {"en": "village covered", "zh": "已覆盖村庄"},
+    "png_village_outside": {
+        "en": "village outside ({outside} of {total})",
+        "zh": "未覆盖村庄（{total} 个中 {outside} 个）",
+    },
+    "png_candidate_site": {"en": "candidate site", "zh": "候选站点"},
+    "map_changed_since": {"en": "{name}: {word} since run {run}", "zh": "{name}：自第 {run} 次运行以来{word}"},
+    "map_changed_layer": {"en": "Changed since run {run} ({n})", "zh": "自第 {run} 次运行以来有变化（{n} 个）"},
     # the scheduled report's one summary line
     "report_line": {
         "en": "{title}: run {run}: {targets}; {outside} of {total} villages outside {minutes:g} min{share}{changes}",
@@ -251,6 +350,11 @@ def status_meaning(status: str, lang: str = "en") -> str:
 def kind_name(kind: str, lang: str = "en") -> str:
     """The readable name of a facility kind; an unknown kind is shown as it is."""
     return _pick(KIND_NAMES, kind, lang)
+
+
+def profile_name(profile: str, lang: str = "en") -> str:
+    """A travel profile's name in ``lang`` (a profile of the user's own keeps its name)."""
+    return _pick(PROFILE_NAMES, profile, lang)
 
 
 def zone_class_name(zone_class: str, lang: str = "en") -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coverage._errors import InputError
+from coverage._i18n import text
 from coverage.cli._options import (
     Commands,
     add_basemap_option,
@@ -50,6 +51,9 @@ examples:
       villages judged by the plan's thresholds (central / urban / rural)
   facility-coverage map --sites out/sites/sites.gpkg --basemap none
       with the candidate sites of 'facility-coverage site', no basemap
+  facility-coverage map --lang zh --standard dongxihu --png maps/dongxihu.png ...
+      title, legend, layers, popups, kind names and verdicts in Chinese (the PNG
+      needs a Chinese font: Debian's fonts-noto-cjk or fonts-wqy-zenhei)
 
 exit status:
   0 success; 2 bad input or another error (an earlier map is left intact)
@@ -71,8 +75,9 @@ def register(commands: Commands, parents: list[Any]) -> argparse.ArgumentParser:
             legend, a scale bar and the data credits. Names from OSM and your files are
             always shown as text. With --standard, each village is judged by the
             threshold its zone class has in the plan, and the targets are listed with
-            pass or fail; the standard's main circle then sets the profile, direction
-            and thresholds, and the method options are not used."""
+            their status (pass, FAIL, assumed, cannot evaluate, not applicable); the
+            standard's main circle then sets the profile, direction and thresholds,
+            and the method options are not used."""
         ),
         epilog=MAP_EPILOG,
         parents=parents,
@@ -139,7 +144,14 @@ def run(args: argparse.Namespace) -> int:
         analysis = analyze_from_args(args)
     if siting is not None and sites is not None:
         analysis, after = _before_and_after(args, siting, analysis, sites)
-    options = {"assessment": assessment, "sites": sites, "minutes": args.covered_minutes, "title": args.title}
+    lang = getattr(args, "lang", "en")
+    options = {
+        "assessment": assessment,
+        "sites": sites,
+        "minutes": args.covered_minutes,
+        "title": args.title,
+        "lang": lang,
+    }
     extra = []
     if after is not None and siting is not None and sites is not None:
         from coverage.outputs.siting_map import before_after_layers, before_after_line
@@ -164,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         if after is not None:
             print(options["title"])
-        print(f"wrote {', '.join(written)} in {time.perf_counter() - started:.1f} s")
+        print(text("wrote_in", lang, files=", ".join(written), seconds=time.perf_counter() - started))
         print(analysis.attribution)
     return EXIT_OK
 

@@ -48,11 +48,11 @@ NEAR_GREEN, FAR_GREEN = "#1a9641", "#a6d96a"
 BEYOND_COLOURS = ("#fdae61", "#d7191c")
 
 
-def time_classes(thresholds: Sequence[float]) -> tuple[TimeClass, ...]:
+def time_classes(thresholds: Sequence[float], *, lang: str = "en") -> tuple[TimeClass, ...]:
     """The classes for thresholds: one per threshold, one up to twice the largest, one beyond.
 
     The classes within the thresholds are greens (dark nearest), so covered land reads
-    as covered; the two beyond are orange and red.
+    as covered; the two beyond are orange and red. Labels in ``lang`` (``en`` or ``zh``).
     """
     from matplotlib.colors import LinearSegmentedColormap, to_hex
 
@@ -61,12 +61,14 @@ def time_classes(thresholds: Sequence[float]) -> tuple[TimeClass, ...]:
     covered = [to_hex(greens(v)) for v in np.linspace(0.0, 1.0, len(breaks))] if len(breaks) > 1 else [NEAR_GREEN]
     colours = [*covered, *BEYOND_COLOURS]
     breaks.append(2 * breaks[-1])
+    between, beyond = ("{}–{} 分钟", "{} 分钟以上") if lang == "zh" else ("{}–{} min", "more than {} min")
     classes = []
     lower = 0.0
     for upper, colour in zip(breaks, colours, strict=False):
-        classes.append(TimeClass(lower, upper, f"{_minutes_text(lower)}–{_minutes_text(upper)} min", colour))
+        label = between.format(_minutes_text(lower), _minutes_text(upper))
+        classes.append(TimeClass(lower, upper, label, colour))
         lower = upper
-    classes.append(TimeClass(lower, float("inf"), f"more than {_minutes_text(lower)} min", colours[-1]))
+    classes.append(TimeClass(lower, float("inf"), beyond.format(_minutes_text(lower)), colours[-1]))
     return tuple(classes)
 
 

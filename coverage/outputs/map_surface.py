@@ -32,6 +32,7 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from coverage._i18n import kind_name, profile_name, text
 from coverage.analysis.result import Analysis
 from coverage.analysis.surface import TravelTimeSurface
 from coverage.outputs.classes import TimeClass, classify_minutes, facility_colour, hex_to_rgb, time_classes
@@ -54,7 +55,7 @@ _CSS = """
 
 # The class under a click on the surface, read from the picture's own pixels (no extra data in the page).
 _JS = """
-function fcSurface(map, overlay, classes, title) {
+function fcSurface(map, overlay, classes, title, heading) {
   var canvas = null;
   var picture = new Image();
   picture.onload = function () {
@@ -87,7 +88,7 @@ function fcSurface(map, overlay, classes, title) {
       return;
     }
     var c = classAt(e.latlng);
-    if (c) { L.popup().setLatLng(e.latlng).setContent(fcPopup(title, [['Travel time', c.label]])).openOn(map); }
+    if (c) { L.popup().setLatLng(e.latlng).setContent(fcPopup(title, [[heading, c.label]])).openOn(map); }
   });
   window.fcSurface = {overlay: overlay, classAt: classAt};
 }
@@ -123,12 +124,12 @@ class Ramp:
 
 
 def class_ramp(classes: Sequence[TimeClass], *, caption: str) -> Ramp:
-    """The ramp of the travel-time classes: boxes labelled 0, 10, 15, 30, 60 and "more"."""
+    """The ramp of the travel-time classes: boxes labelled 0, 10, 15, 30, 60 and the last one open."""
     labels = [f"{c.lower:g}" for c in classes]
     return Ramp(tuple(c.colour for c in classes), (*labels, ""), caption=caption)
 
 
-def density_ramp(max_people: float, *, pixel: str, steps: int = 5) -> Ramp:
+def density_ramp(max_people: float, *, pixel: str, steps: int = 5, lang: str = "en") -> Ramp:
     """The ramp of the people-outside overlay: its log scale from 1 person to the densest pixel."""
     from matplotlib import colormaps
     from matplotlib.colors import to_hex
@@ -140,7 +141,7 @@ def density_ramp(max_people: float, *, pixel: str, steps: int = 5) -> Ramp:
     people = np.expm1(edges * np.log1p(max(max_people, 1.0)))
     colours = tuple(to_hex(ramp(0.35 + 0.65 * (lo + hi) / 2)) for lo, hi in itertools.pairwise(edges))
     labels = tuple(f"{max(p, 0):,.0f}" for p in people)
-    return Ramp(colours, labels, caption=f"people outside the circle per {pixel} pixel (log scale)")
+    return Ramp(colours, labels, caption=text("map_density_caption", lang, pixel=pixel))
 
 
 class _SurfaceScript(MacroElement):
@@ -149,17 +150,23 @@ class _SurfaceScript(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        fcSurface({{ this._parent._parent.get_name() }}, {{ this._parent.get_name() }}, {{ this.classes }}, {{ this.title }});
+        fcSurface({{ this._parent._parent.get_name() }}, {{ this._parent.get_name() }}, {{ this.classes }}, {{ this.title }}, {{ this.heading }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, classes: Sequence[TimeClass], title: str) -> None:
+    def __init__(self, classes: Sequence[TimeClass], title: str, heading: str = "Travel time") -> None:
         super().__init__()
         self._name = "SurfaceScript"
         data = [{"label": c.label, "rgb": list(hex_to_rgb(c.colour))} for c in classes]
-        self.classes = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
-        self.title = json.dumps(title, ensure_ascii=False).replace("<", "\\u003c")
+        self.classes = _script_text(data)
+        self.title = _script_text(title)
+        self.heading = _script_text(heading)
+
+
+def _script_text(value: Any) -> str:
+    """JSON that cannot close the page's ``<script>`` element."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
 
 
 def _picture(surface: TravelTimeSurface, classes: Sequence[TimeClass]) -> tuple[np.ndarray, list[list[float]]]:
@@ -213,7 +220,9 @@ def _picture(surface: TravelTimeSurface, classes: Sequence[TimeClass]) -> tuple[
     return picture, bounds
 
 
-def surface_overlay(analysis: Analysis, *, title: str) -> tuple[folium.raster_layers.ImageOverlay, Ramp] | None:
+def surface_overlay(
+    analysis: Analysis, *, title: str, lang: str = "en"
+) -> tuple[folium.raster_layers.ImageOverlay, Ramp] | None:
     """The surface as a picture in the travel-time classes, and its legend ramp; None without a surface.
 
     The picture is a palette PNG (a few hundred kB for a county at 100 m); a click on
@@ -224,7 +233,7 @@ def surface_overlay(analysis: Analysis, *, title: str) -> tuple[folium.raster_la
     surface = analysis.surface
     if surface is None or len(surface) == 0:
         return None
-    classes = time_classes(analysis.minutes)
+    classes = time_classes(analysis.minutes, lang=lang)
     picture, bounds = _picture(surface, classes)
     image = Image.fromarray(picture, mode="P")
     palette = [0, 0, 0]
@@ -234,14 +243,15 @@ def surface_overlay(analysis: Analysis, *, title: str) -> tuple[folium.raster_la
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", transparency=0, optimize=True)
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-    direction = "to the nearest facility" if analysis.direction == "to_facility" else "from the nearest facility"
-    name = f"Travel time {direction} ({analysis.profile.name})"
+    direction = text("map_to_nearest" if analysis.direction == "to_facility" else "map_from_nearest", lang)
+    name = text("map_surface_layer", lang, direction=direction, profile=profile_name(analysis.profile.name, lang))
     overlay = folium.raster_layers.ImageOverlay(
         url, bounds=bounds, name=html.escape(name), opacity=SURFACE_OPACITY, interactive=False, zindex=1
     )
-    overlay.add_child(_SurfaceScript(classes, title))
+    overlay.add_child(_SurfaceScript(classes, title, text("map_travel_time_row", lang)))
     logger.info("surface picture %d x %d pixels, %.0f kB", picture.shape[1], picture.shape[0], len(url) / 1024)
-    return overlay, class_ramp(classes, caption=f"minutes {direction}, {analysis.profile.name}")
+    caption = text("map_surface_caption", lang, direction=direction, profile=profile_name(analysis.profile.name, lang))
+    return overlay, class_ramp(classes, caption=caption)
 
 
 def add_surface_assets(m: folium.Map) -> None:
@@ -255,11 +265,11 @@ def _number(value: float, digits: int = 0) -> str:
     return "–" if pd.isna(value) else f"{value:,.{digits}f}"
 
 
-def catchment_features(analysis: Analysis, *, simplify_m: float) -> tuple[str, list[dict[str, Any]]]:
+def catchment_features(analysis: Analysis, *, simplify_m: float, lang: str = "en") -> tuple[str, list[dict[str, Any]]]:
     """The catchments (nearest-facility partition): the layer's name and a feature each, with its figures."""
     frame = analysis.catchments
     if frame is None or frame.geometry.notna().sum() == 0:
-        return "Catchments", []
+        return text("map_catchments", lang), []
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
     crs = analysis.network.crs
     # simplify the partition as a whole, so that neighbours keep a common edge
@@ -270,43 +280,46 @@ def catchment_features(analysis: Analysis, *, simplify_m: float) -> tuple[str, l
     for row, geometry in zip(frame.itertuples(index=False), simplified, strict=True):
         values = row._asdict()
         rows = [
-            ("Kind", str(values["kind"])),
-            ("Area", f"{values['area_km2']:,.1f} km²"),
-            ("Population", _number(values["population"])),
+            (text("map_kind", lang), kind_name(str(values["kind"]), lang)),
+            (text("map_area", lang), f"{values['area_km2']:,.1f} km²"),
+            (text("map_population", lang), _number(values["population"])),
             *[
-                (f"Within {c.removeprefix('population_within_').replace('_', '.')} min", _number(values[c]))
+                (
+                    text("map_within_minutes", lang, minutes=c.removeprefix("population_within_").replace("_", ".")),
+                    _number(values[c]),
+                )
                 for c in within
             ],
-            ("Villages", str(values["villages"])),
-            ("Mean minutes (per person)", _number(values["minutes_mean"], 1)),
-            ("Longest minutes", _number(values["minutes_max"], 1)),
+            (text("map_villages", lang), str(values["villages"])),
+            (text("map_mean_minutes", lang), _number(values["minutes_mean"], 1)),
+            (text("map_longest_minutes", lang), _number(values["minutes_max"], 1)),
         ]
         for column, value in values.items():
             if column.startswith("population_per_"):
                 unit = column.removeprefix("population_per_")
-                rows.append((f"People per {unit}", _number(value)))
+                rows.append((text("map_people_per", lang, unit=unit), _number(value)))
         colour = facility_colour(int(values["raster_value"]))
         features.append(
             {
                 "geometry": geometry,
                 "style": {"color": "#444444", "weight": 1.2, "fillColor": colour, "fillOpacity": 0.35},
-                "tooltip": f"Catchment of {values['facility_name']}",
-                "popup": (f"Catchment of {values['facility_name']}", rows),
+                "tooltip": text("map_catchment_of", lang, name=values["facility_name"]),
+                "popup": (text("map_catchment_of", lang, name=values["facility_name"]), rows),
             }
         )
-    return f"Catchments ({len(features)} facilities)", features
+    return text("map_catchments_layer", lang, n=len(features)), features
 
 
-def outline_features(analysis: Analysis, *, simplify_m: float) -> tuple[str, list[dict[str, Any]]]:
+def outline_features(analysis: Analysis, *, simplify_m: float, lang: str = "en") -> tuple[str, list[dict[str, Any]]]:
     """The admin units' outlines (else the region's boundary): the layer's name and a line feature each."""
     if analysis.zones is not None and len(analysis.zones):
         geometries = list(analysis.zones.geometry)
         names = [str(z) for z in analysis.zones["zone"]]
-        what = "Admin boundaries"
+        what = text("map_admin_boundaries", lang)
     elif analysis.surface is not None and analysis.surface.boundary is not None:
-        geometries, names, what = [analysis.surface.boundary], [analysis.region], "Region boundary"
+        geometries, names, what = [analysis.surface.boundary], [analysis.region], text("map_region_boundary", lang)
     else:
-        return "Boundaries", []
+        return text("map_boundaries", lang), []
     crs = analysis.network.crs
     simplified = gpd.GeoSeries(geometries, crs=4326).to_crs(crs).simplify(simplify_m).to_crs(4326)
     features = [

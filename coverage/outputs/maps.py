@@ -35,6 +35,7 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from coverage._errors import InputError
+from coverage._i18n import kind_name, profile_name, status_word, text
 from coverage.analysis.result import Analysis
 
 if TYPE_CHECKING:
@@ -91,10 +92,12 @@ _CSS = """
 .fc-legend h2 { font-size: 12px; margin: 6px 0 2px 0; }
 .fc-legend ul { list-style: none; margin: 0; padding: 0; }
 .fc-legend li { display: flex; align-items: center; gap: 6px; margin: 1px 0; }
+.fc-legend li > span:first-child { flex: none; white-space: nowrap; }
 .fc-swatch { width: 14px; height: 12px; border: 1px solid #555; flex: none; }
 .fc-dot { width: 10px; height: 10px; border-radius: 50%; border: 1px solid #333; flex: none; }
 .fc-pass { color: #1a7f37; font-weight: bold; } .fc-fail { color: #cf222e; font-weight: bold; }
-.fc-cannot { color: #6e7781; font-weight: bold; }
+.fc-cannot, .fc-cannot_evaluate { color: #6e7781; font-weight: bold; }
+.fc-assumed { color: #bc4c00; font-weight: bold; } .fc-not_applicable { color: #6e7781; }
 .fc-icon { display: flex; align-items: center; justify-content: center; box-sizing: border-box;
   font: bold 11px/1 system-ui, sans-serif; color: #fff; border: 2px solid #fff;
   box-shadow: 0 0 3px rgba(0,0,0,0.6); }
@@ -364,12 +367,13 @@ def new_map(
     return m
 
 
-def add_legend(m: folium.Map, sections: Sequence[tuple[str, Any]]) -> None:
+def add_legend(m: folium.Map, sections: Sequence[tuple[str, Any]], *, lang: str = "en") -> None:
     """A legend box: sections of (heading, [(label, css colour or class), ...]) or (heading, ramp).
 
     A ``colour`` starting with ``#`` draws a swatch; ``dot:#rrggbb`` a round dot;
-    ``pass``/``fail``/``cannot`` a status word. Labels are plain text. A ramp is an
-    object with an ``html()`` method (see :class:`coverage.outputs.map_surface.Ramp`).
+    ``status:NAME`` (a status of :data:`coverage.standards.checks.STATUSES`; also plain
+    ``pass``/``fail``/``cannot``) the status word in ``lang``. Labels are plain text. A
+    ramp is an object with an ``html()`` method (see :class:`coverage.outputs.map_surface.Ramp`).
     """
     parts = ['<div class="fc-box fc-legend">']
     for heading, items in sections:
@@ -378,9 +382,9 @@ def add_legend(m: folium.Map, sections: Sequence[tuple[str, Any]]) -> None:
             continue
         parts.append(f"<h2>{html.escape(heading)}</h2><ul>")
         for label, colour in items:
-            if colour in ("pass", "fail", "cannot"):
-                word = {"pass": "PASS", "fail": "FAIL", "cannot": "N/A"}[colour]
-                mark = f'<span class="fc-{colour}">{word}</span>'
+            if colour.startswith("status:") or colour in ("pass", "fail", "cannot"):
+                status = {"cannot": "cannot_evaluate"}.get(colour, colour).removeprefix("status:")
+                mark = f'<span class="fc-{html.escape(status)}">{html.escape(status_word(status, lang))}</span>'
             elif colour.startswith("dot:"):
                 mark = f'<span class="fc-dot" style="background:{html.escape(colour[4:])}"></span>'
             else:
@@ -391,8 +395,13 @@ def add_legend(m: folium.Map, sections: Sequence[tuple[str, Any]]) -> None:
     _root(m).html.add_child(Element("".join(parts)), name="fc_legend")
 
 
-def _minutes_text(value: float) -> str:
-    return "not reached" if not np.isfinite(value) else f"{value:.1f}"
+def _minutes_text(value: float, lang: str = "en") -> str:
+    return text("map_not_reached", lang) if not np.isfinite(value) else f"{value:.1f}"
+
+
+def direction_words(analysis: Analysis, lang: str = "en") -> str:
+    """``to the nearest facility`` or ``from the nearest facility``, in ``lang``."""
+    return text("map_to_nearest" if analysis.direction == "to_facility" else "map_from_nearest", lang)
 
 
 def isochrone_bands(
@@ -437,17 +446,24 @@ def covered_mask(places: pd.DataFrame, limits: np.ndarray) -> np.ndarray:
     return places["minutes"].fillna(np.inf).to_numpy(dtype=float) <= limits
 
 
-def headline(analysis: Analysis, *, minutes: float, assessment: Assessment | None = None) -> str:
+def headline(analysis: Analysis, *, minutes: float, assessment: Assessment | None = None, lang: str = "en") -> str:
     """One line under a map's title: profile, direction, villages and people within the threshold."""
     villages, cells = analysis.villages, analysis.cells
-    direction = "to the nearest facility" if analysis.direction == "to_facility" else "from the nearest facility"
-    judged = "the standard's thresholds" if assessment is not None else f"{minutes:g} min"
+    judged = text("map_standard_thresholds" if assessment is not None else "map_minutes", lang, minutes=minutes)
     covered = covered_mask(villages, place_limits(analysis, villages, minutes=minutes, assessment=assessment))
-    line = f"{analysis.profile.name}, {direction}; {int(covered.sum())} of {len(villages)} villages within {judged}"
+    line = text(
+        "map_headline",
+        lang,
+        profile=profile_name(analysis.profile.name, lang),
+        direction=direction_words(analysis, lang),
+        covered=int(covered.sum()),
+        total=len(villages),
+        judged=judged,
+    )
     if cells is not None and len(cells):
         people = cells["population"].to_numpy(dtype=float)
         inside = people[covered_mask(cells, place_limits(analysis, cells, minutes=minutes, assessment=assessment))]
-        line += f"; {inside.sum() / people.sum():.1%} of people"
+        line += text("map_headline_people", lang, share=inside.sum() / people.sum())
     return line
 
 
@@ -455,31 +471,38 @@ def _facility_icon(kind: str) -> tuple[str, str, str]:
     return FACILITY_ICONS.get(kind, OTHER_ICON)
 
 
-def _facility_layers(facilities: gpd.GeoDataFrame) -> list[DataLayer]:
+def _off_network_text(row: Any, lang: str) -> str:
+    if row.off_network:
+        return text("map_off_network_yes", lang, metres=row.snap_distance_m)
+    return text("map_no", lang)
+
+
+def _facility_layers(facilities: gpd.GeoDataFrame, lang: str = "en") -> list[DataLayer]:
     layers = []
     for kind, group in facilities.groupby(facilities["kind"].astype(str), sort=True):
         letter, colour, shape = _facility_icon(kind)
+        shown = kind_name(kind, lang)
         features = [
             feature(
                 row.geometry,
-                tooltip=f"{row.name} ({kind})",
+                tooltip=f"{row.name} ({shown})",
                 icon={"text": letter, "colour": colour, "cls": f"fc-{shape}", "size": 20},
                 popup=(
                     str(row.name),
                     [
-                        ("Kind", kind),
-                        ("ID", str(row.id)),
-                        ("Off network", f"yes, {row.snap_distance_m:,.0f} m from a road" if row.off_network else "no"),
+                        (text("map_kind", lang), shown),
+                        (text("map_id", lang), str(row.id)),
+                        (text("map_off_network", lang), _off_network_text(row, lang)),
                     ],
                 ),
             )
             for row in group.itertuples()
         ]
-        layers.append(DataLayer(features, name=f"Facilities: {kind} ({len(group)})"))
+        layers.append(DataLayer(features, name=text("map_facilities_layer", lang, kind=shown, n=len(group))))
     return layers
 
 
-def _village_layer(villages: gpd.GeoDataFrame, limits: np.ndarray) -> DataLayer:
+def _village_layer(villages: gpd.GeoDataFrame, limits: np.ndarray, lang: str = "en") -> DataLayer:
     features = []
     population = villages["population"].to_numpy(dtype=float)
     for row, limit, people in zip(villages.itertuples(), limits, population, strict=True):
@@ -495,17 +518,22 @@ def _village_layer(villages: gpd.GeoDataFrame, limits: np.ndarray) -> DataLayer:
             "fillColor": COVERED_COLOUR if covered else UNCOVERED_COLOUR,
             "fillOpacity": 0.85,
         }
-        beyond = f", {minutes - limit:.1f} min beyond" if not covered and np.isfinite(minutes) else ""
+        beyond = text("map_beyond", lang, minutes=minutes - limit) if not covered and np.isfinite(minutes) else ""
+        answer = text("map_yes", lang) if covered else text("map_no", lang) + beyond
+        nearest = row.nearest_facility_name
         rows = [
-            ("Population", "unknown" if np.isnan(people) else f"{people:,.0f} ({row.population_source})"),
-            ("Admin unit", str(row.zone) if isinstance(row.zone, str) and row.zone else "–"),
-            ("Nearest facility", str(row.nearest_facility_name) if pd.notna(row.nearest_facility_name) else "none"),
-            ("Minutes", _minutes_text(minutes)),
-            ("Within", f"{limit:g} min: {'yes' if covered else 'no' + beyond}"),
-            ("Off network", f"yes, {row.snap_distance_m:,.0f} m from a road" if row.off_network else "no"),
+            (
+                text("map_population", lang),
+                text("map_unknown", lang) if np.isnan(people) else f"{people:,.0f} ({row.population_source})",
+            ),
+            (text("map_admin_unit", lang), str(row.zone) if isinstance(row.zone, str) and row.zone else "–"),
+            (text("map_nearest_facility", lang), str(nearest) if pd.notna(nearest) else text("map_none", lang)),
+            (text("map_minutes_row", lang), _minutes_text(minutes, lang)),
+            (text("map_within", lang), text("map_within_value", lang, limit=limit, answer=answer)),
+            (text("map_off_network", lang), _off_network_text(row, lang)),
         ]
         if row.small_piece:
-            rows.append(("Small road piece", "yes: its roads do not join the main network"))
+            rows.append((text("map_small_piece", lang), text("map_small_piece_yes", lang)))
         features.append(
             feature(
                 row.geometry,
@@ -515,11 +543,11 @@ def _village_layer(villages: gpd.GeoDataFrame, limits: np.ndarray) -> DataLayer:
             )
         )
     covered = int(covered_mask(villages, limits).sum())
-    return DataLayer(features, name=f"Villages: {covered} covered, {len(villages) - covered} not")
+    return DataLayer(features, name=text("map_villages_layer", lang, covered=covered, outside=len(villages) - covered))
 
 
 def _gap_overlay(
-    cells: gpd.GeoDataFrame, limits: np.ndarray
+    cells: gpd.GeoDataFrame, limits: np.ndarray, lang: str = "en"
 ) -> tuple[folium.raster_layers.ImageOverlay, float, float] | None:
     """Uncovered people per pixel as a transparent PNG, binned in Web Mercator so it sits exactly on the map."""
     outside = ~covered_mask(cells, limits)
@@ -550,7 +578,7 @@ def _gap_overlay(
     corners = gpd.GeoSeries(gpd.points_from_xy([x0, x0 + nx * pixel_m], [y1 - ny * pixel_m, y1]), crs=3857).to_crs(4326)
     bounds = [[corners.y.iloc[0], corners.x.iloc[0]], [corners.y.iloc[1], corners.x.iloc[1]]]
     total = float(cells["population"].to_numpy(dtype=float)[outside].sum())
-    name = f"People outside the circle: {total:,.0f}"
+    name = text("map_people_outside_layer", lang, people=total)
     # hidden at first: the travel-time surface already shows the land beyond the circle
     overlay = folium.raster_layers.ImageOverlay(
         url, bounds=bounds, name=html.escape(name), interactive=False, pane=GAP_PANE, show=False
@@ -565,7 +593,9 @@ def _share_colour(share: float) -> str:
     return SHARE_CLASSES[-1][1]
 
 
-def _zone_layer(zones: gpd.GeoDataFrame, places: pd.DataFrame, limits: np.ndarray, simplify_m: float) -> DataLayer:
+def _zone_layer(
+    zones: gpd.GeoDataFrame, places: pd.DataFrame, limits: np.ndarray, simplify_m: float, lang: str = "en"
+) -> DataLayer:
     weights = places["population"].fillna(0).to_numpy(dtype=float)
     frame = pd.DataFrame(
         {
@@ -583,48 +613,52 @@ def _zone_layer(zones: gpd.GeoDataFrame, places: pd.DataFrame, limits: np.ndarra
         covered = totals.get(name, {}).get("covered", 0.0)
         share = covered / people if people else float("nan")
         colour = "#bdbdbd" if np.isnan(share) else _share_colour(share)
-        share_text = "no population" if np.isnan(share) else f"{share:.0%}"
+        share_text = text("map_no_population", lang) if np.isnan(share) else f"{share:.0%}"
         features.append(
             feature(
                 geometry,
                 style={"color": "#444444", "weight": 1.5, "fillColor": colour, "fillOpacity": 0.45},
-                tooltip=f"{name}: {share_text} covered",
+                tooltip=text("map_covered_tooltip", lang, name=name, share=share_text),
                 popup=(
                     str(name),
                     [
-                        ("Covered share", share_text),
-                        ("People covered", f"{covered:,.0f} of {people:,.0f}"),
+                        (text("map_covered_share", lang), share_text),
+                        (
+                            text("map_people_covered", lang),
+                            text("map_people_covered_value", lang, covered=covered, people=people),
+                        ),
                     ],
                 ),
             )
         )
-    return DataLayer(features, name="Admin units by covered share", show=False)
+    return DataLayer(features, name=text("map_zones_layer", lang), show=False)
 
 
-def _site_layer(sites: gpd.GeoDataFrame) -> DataLayer:
+def _site_layer(sites: gpd.GeoDataFrame, lang: str = "en") -> DataLayer:
     sites = sites.to_crs(4326) if sites.crs is not None else sites
     order = sites["order"] if "order" in sites else pd.Series(range(1, len(sites) + 1), index=sites.index)
     features = []
     for (_, row), rank in zip(sites.iterrows(), order, strict=True):
-        name = str(row.get("name") or row.get("site_id") or f"site {rank}")
-        rows = [("Order", str(rank))]
+        name = str(row.get("name") or row.get("site_id") or text("map_site", lang, rank=rank))
+        rows = [(text("map_order", lang), str(rank))]
         for label, column, fmt in (
-            ("Source", "source", "{}"),
-            ("People newly covered", "population_gain", "{:,.0f}"),
-            ("Villages newly covered", "villages_gain", "{:,.0f}"),
-            ("People covered after", "population_covered_after", "{:,.0f}"),
+            ("map_source", "source", "{}"),
+            ("map_people_gain", "population_gain", "{:,.0f}"),
+            ("map_villages_gain", "villages_gain", "{:,.0f}"),
+            ("map_people_after", "population_covered_after", "{:,.0f}"),
         ):
             if column in row and pd.notna(row[column]):
-                rows.append((label, fmt.format(row[column])))
+                rows.append((text(label, lang), fmt.format(row[column])))
+        heading = text("map_candidate", lang, rank=rank, name=name)
         features.append(
             feature(
                 row.geometry,
-                tooltip=f"Candidate site {rank}: {name}",
+                tooltip=heading,
                 icon={"text": str(rank), "colour": SITE_COLOUR, "cls": "fc-star", "size": 22},
-                popup=(f"Candidate site {rank}: {name}", rows),
+                popup=(heading, rows),
             )
         )
-    return DataLayer(features, name=f"Candidate sites ({len(sites)})")
+    return DataLayer(features, name=text("map_sites_layer", lang, n=len(sites)))
 
 
 def _bounds(frames: Iterable[gpd.GeoDataFrame | None]) -> tuple[float, float, float, float]:
@@ -647,6 +681,7 @@ def coverage_map(
     simplify_m: float = DEFAULT_SIMPLIFY_M,
     extra_layers: Sequence[folium.map.Layer] = (),
     extra_legend: Sequence[tuple[str, Sequence[tuple[str, str]]]] = (),
+    lang: str = "en",
 ) -> folium.Map:
     """The coverage map of an analysis, as a folium Map (shown inline in notebooks).
 
@@ -673,6 +708,8 @@ def coverage_map(
         :class:`DataLayer` of the villages changed since a previous run).
     extra_legend : sequence of (heading, [(label, colour), ...])
         Legend sections of the extra layers (see :func:`add_legend`).
+    lang : {"en", "zh"}
+        Language of the title, legend, layer names, popups and kind names.
 
     Returns
     -------
@@ -690,11 +727,11 @@ def coverage_map(
         return place_limits(analysis, places, minutes=float(minutes), assessment=assessment)
 
     village_limits = limits_of(villages)
-    direction = "to the nearest facility" if analysis.direction == "to_facility" else "from the nearest facility"
+    direction = direction_words(analysis, lang)
     m = new_map(
         _bounds([analysis.isochrones, analysis.facilities, villages]),
-        title=title or f"{analysis.region}: health-facility coverage",
-        subtitle=headline(analysis, minutes=float(minutes), assessment=assessment),
+        title=title or text("map_title", lang, region=analysis.region),
+        subtitle=headline(analysis, minutes=float(minutes), assessment=assessment, lang=lang),
         attribution=analysis.attribution,
         basemap=basemap,
         basemap_attribution=basemap_attribution,
@@ -711,78 +748,84 @@ def coverage_map(
     folium.map.CustomPane(SURFACE_PANE, z_index=350, pointer_events=False).add_to(m)
     folium.map.CustomPane(GAP_PANE, z_index=360, pointer_events=False).add_to(m)
     add_surface_assets(m)
-    drawn = surface_overlay(analysis, title=title or analysis.region)
+    drawn = surface_overlay(analysis, title=title or analysis.region, lang=lang)
+    travel_time = text("map_travel_time", lang, profile=profile_name(analysis.profile.name, lang))
     if drawn is not None:
         overlay, ramp = drawn
         overlay.options["pane"] = SURFACE_PANE
         overlay.add_to(m)
-        legend.append((f"Travel time ({analysis.profile.name})", ramp))
+        legend.append((travel_time, ramp))
     else:
         bands = isochrone_bands(analysis, simplify_m=simplify_m)
         for label, projected, colour in reversed(bands):
             geometry = gpd.GeoSeries([projected], crs=analysis.network.crs).to_crs(4326).iloc[0]
             style = {"color": colour, "weight": 0.5, "fillColor": colour, "fillOpacity": 0.55}
             DataLayer(
-                [feature(geometry, style=style, tooltip=f"{label} {direction}")], name=f"Isochrone band {label}"
+                [feature(geometry, style=style, tooltip=f"{label} {direction}")],
+                name=text("map_band_layer", lang, label=label),
             ).add_to(m)
-        legend.append((f"Travel time ({analysis.profile.name})", [(label, colour) for label, _, colour in bands]))
-    name, features = catchment_features(analysis, simplify_m=simplify_m)
+        legend.append((travel_time, [(label, colour) for label, _, colour in bands]))
+    name, features = catchment_features(analysis, simplify_m=simplify_m, lang=lang)
     if features:
         DataLayer([feature(**f) for f in features], name=name, show=False).add_to(m)
     if cells is not None and len(cells):
-        gap = _gap_overlay(cells, limits_of(cells))
+        gap = _gap_overlay(cells, limits_of(cells), lang)
         if gap is not None:
             overlay, pixel_m, densest = gap
             overlay.add_to(m)
             pixel = f"{pixel_m:,.0f} m" if pixel_m < 1000 else f"{pixel_m / 1000:.1f} km"
-            legend.append(("People outside the circle", density_ramp(densest, pixel=pixel)))
+            legend.append((text("map_people_outside", lang), density_ramp(densest, pixel=pixel, lang=lang)))
     if analysis.zones is not None and len(analysis.zones):
         places = cells if cells is not None and len(cells) else villages
-        _zone_layer(analysis.zones, places, limits_of(places), simplify_m).add_to(m)
+        _zone_layer(analysis.zones, places, limits_of(places), simplify_m, lang).add_to(m)
         edges = [0.0, *(upper for upper, _ in SHARE_CLASSES)]
         legend.append(
             (
-                "Admin units: covered share",
+                text("map_zones_legend", lang),
                 [(f"{lo:.0%}–{hi:.0%}", colour) for lo, (hi, colour) in zip(edges, SHARE_CLASSES, strict=False)],
             )
         )
-    _village_layer(villages, village_limits).add_to(m)
+    _village_layer(villages, village_limits, lang).add_to(m)
     legend.append(
         (
-            "Villages",
+            text("map_villages", lang),
             [
-                ("within the threshold", f"dot:{COVERED_COLOUR}"),
-                ("outside (dashed: off the road network)", f"dot:{UNCOVERED_COLOUR}"),
+                (text("map_villages_within", lang), f"dot:{COVERED_COLOUR}"),
+                (text("map_villages_outside", lang), f"dot:{UNCOVERED_COLOUR}"),
             ],
         )
     )
-    for layer in _facility_layers(analysis.facilities):
+    for layer in _facility_layers(analysis.facilities, lang):
         layer.add_to(m)
     kinds = sorted(analysis.facilities["kind"].astype(str).unique())
-    legend.append(("Facilities", [(kind, _facility_icon(kind)[1]) for kind in kinds]))
+    legend.append((text("map_facilities", lang), [(kind_name(kind, lang), _facility_icon(kind)[1]) for kind in kinds]))
     if sites is not None and len(sites):
-        _site_layer(sites).add_to(m)
-        legend.append(("Candidate sites", [("new station, numbered by gain", SITE_COLOUR)]))
+        _site_layer(sites, lang).add_to(m)
+        legend.append((text("map_sites", lang), [(text("map_sites_item", lang), SITE_COLOUR)]))
     if assessment is not None:
-        statuses = {"pass": "pass", "fail": "fail"}
-        legend.append(
-            (
-                f"{assessment.standard.title_en}",
-                [
-                    (target.label_en, statuses.get(result.status, "cannot"))
-                    for target, result in zip(assessment.standard.targets, assessment.results, strict=True)
-                ],
-            )
-        )
+        legend.append(_targets_legend(assessment, lang))
     for extra in extra_layers:
         extra.add_to(m)
-    name, features = outline_features(analysis, simplify_m=simplify_m)
+    name, features = outline_features(analysis, simplify_m=simplify_m, lang=lang)
     if features:
         DataLayer([feature(**f) for f in features], name=name).add_to(m)
     legend.extend((heading, list(items)) for heading, items in extra_legend)
-    add_legend(m, legend)
+    add_legend(m, legend, lang=lang)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     return m
+
+
+def _targets_legend(assessment: Assessment, lang: str) -> tuple[str, list[tuple[str, str]]]:
+    """The standard's targets with their status words; a stand-in's assumption written after its label."""
+    standard = assessment.standard
+    items = []
+    for target, result in zip(standard.targets, assessment.results, strict=True):
+        label = target.label_zh if lang == "zh" else target.label_en
+        assumption = (result.assumption_zh if lang == "zh" else result.assumption) or ""
+        if assumption:
+            label += ("：" if lang == "zh" else ": ") + assumption
+        items.append((label, f"status:{result.status}"))
+    return (standard.title_zh if lang == "zh" else standard.title_en), items
 
 
 def leaflet_assets() -> tuple[str, str]:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import textwrap
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +28,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from coverage._errors import InputError
+from coverage._i18n import kind_name, profile_name, text
 from coverage.analysis.result import Analysis
 from coverage.outputs.classes import classify_minutes, hex_to_rgb, time_classes
 from coverage.outputs.maps import (
@@ -50,6 +53,12 @@ logger = logging.getLogger(__name__)
 _MARKERS = {"square": "s", "diamond": "D", "circle": "o"}
 #: Fonts tried for Chinese names, in order; DejaVu (no CJK glyphs) is the fallback.
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei")
+#: How to install one of them, said when Chinese text meets none.
+CJK_FONT_HINT = (
+    "Debian/Ubuntu: sudo apt-get install fonts-noto-cjk (or fonts-wqy-zenhei); Fedora: sudo dnf install "
+    "google-noto-sans-cjk-fonts; macOS and Windows have one already"
+)
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
 def _nice_length_m(width_m: float) -> float:
@@ -59,14 +68,14 @@ def _nice_length_m(width_m: float) -> float:
     return float(max(step * power for step in (1, 2, 5) if step * power <= target))
 
 
-def draw_surface(ax: Axes, analysis: Analysis) -> list[Patch]:
+def draw_surface(ax: Axes, analysis: Analysis, lang: str = "en") -> list[Patch]:
     """The travel-time surface in its colour classes, warped to the network's CRS; the legend patches."""
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
     surface = analysis.surface
     if surface is None:
         return []
-    classes = time_classes(analysis.minutes)
+    classes = time_classes(analysis.minutes, lang=lang)
     rows, cols = surface.rows, surface.cols
     r0, r1, c0, c1 = int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
     window = surface.grid.window(slice(r0, r1), slice(c0, c1))
@@ -95,15 +104,55 @@ def draw_surface(ax: Axes, analysis: Analysis) -> list[Patch]:
         palette[i] = [*(v / 255 for v in hex_to_rgb(c.colour)), 0.85]
     extent = (transform.c, transform.c + transform.a * width, transform.f + transform.e * height, transform.f)
     ax.imshow(palette[picture], extent=extent, interpolation="nearest", zorder=1)
-    name = analysis.profile.name
+    name = profile_name(analysis.profile.name, lang)
     return [Patch(facecolor=c.colour, alpha=0.85, label=f"{c.label} ({name})") for c in classes]
 
 
+#: File names of the fonts of :data:`CJK_FONTS`, to find them among the system's fonts.
+_CJK_FILES = re.compile(r"NotoSansCJK|NotoSerifCJK|SourceHanSans|wqy-zenhei|wqy-microhei|simhei|msyh", re.IGNORECASE)
+
+
 def _font_family() -> list[str]:
+    """The Chinese fonts installed, in :data:`CJK_FONTS` order, then DejaVu Sans."""
     from matplotlib import font_manager
 
     installed = {font.name for font in font_manager.fontManager.ttflist}
-    return [name for name in CJK_FONTS if name in installed] + ["DejaVu Sans"]
+    found = [name for name in CJK_FONTS if name in installed]
+    if not found:
+        # matplotlib keeps the font list it made on first use: a font installed since then is looked for here
+        for file in font_manager.findSystemFonts():
+            if _CJK_FILES.search(Path(file).name):
+                try:
+                    font_manager.fontManager.addfont(file)
+                except (OSError, RuntimeError, ValueError):
+                    logger.debug("cannot read the font %s", file, exc_info=True)
+        installed = {font.name for font in font_manager.fontManager.ttflist}
+        found = [name for name in CJK_FONTS if name in installed]
+    # one Chinese font: matplotlib looks up every family of the list for each text
+    return [*found[:1], "DejaVu Sans"]
+
+
+class _QuietFontWeights(logging.Filter):
+    """Drops matplotlib's notice that a font has no 'normal' weight (WenQuanYi Zen Hei is 'medium')."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Failed to find font weight" not in str(record.msg)
+
+
+def _check_chinese_font(figure: Figure, family: list[str], path: Path) -> None:
+    """Warn, once, with how to install a font, when the page has Chinese text and no font can show it."""
+    if family[0] in CJK_FONTS:
+        return
+    from matplotlib.text import Text
+
+    texts = [artist.get_text() for artist in figure.findobj(Text) if isinstance(artist, Text)]
+    if any(_CJK.search(str(value)) for value in texts):
+        logger.warning(
+            "%s: no Chinese font is installed (tried %s): Chinese text shows as empty boxes; install one (%s)",
+            path,
+            ", ".join(CJK_FONTS),
+            CJK_FONT_HINT,
+        )
 
 
 def draw_static_map(
@@ -116,6 +165,7 @@ def draw_static_map(
     title: str | None = None,
     dpi: int = 150,
     simplify_m: float = DEFAULT_SIMPLIFY_M,
+    lang: str = "en",
 ) -> Path:
     """Draw the coverage gaps of an analysis to a PNG file (written atomically).
 
@@ -133,6 +183,9 @@ def draw_static_map(
     title : str, optional
     dpi : int
         Resolution of the A4-landscape-sized figure.
+    lang : {"en", "zh"}
+        Language of the title, headline and legend; Chinese needs a CJK font
+        (:data:`CJK_FONTS`), and a warning says how to install one when none is.
     simplify_m : float
         Polygon simplification tolerance in metres.
 
@@ -146,29 +199,73 @@ def draw_static_map(
         raise InputError(msg)
     if minutes is None:
         minutes = max(analysis.minutes)
+    family = _font_family()
+    fonts = logging.getLogger("matplotlib.font_manager")
+    quiet = _QuietFontWeights()
+    fonts.addFilter(quiet)
+    try:
+        with warnings.catch_warnings():
+            # a missing font is said once, with the fix (below), instead of one warning per missing glyph
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
+            figure = _draw(
+                analysis,
+                assessment=assessment,
+                minutes=float(minutes),
+                sites=sites,
+                title=title,
+                dpi=dpi,
+                simplify_m=simplify_m,
+                lang=lang,
+                family=family,
+            )
+            _check_chinese_font(figure, family, path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f".{path.name}.partial")
+            figure.savefig(partial, format="png")
+    finally:
+        fonts.removeFilter(quiet)
+    os.replace(partial, path)
+    logger.info("wrote %s", path)
+    return path
+
+
+def _draw(
+    analysis: Analysis,
+    *,
+    assessment: Assessment | None,
+    minutes: float,
+    sites: gpd.GeoDataFrame | None,
+    title: str | None,
+    dpi: int,
+    simplify_m: float,
+    lang: str,
+    family: list[str],
+) -> Figure:
+    """The static map's figure (see :func:`draw_static_map`)."""
     crs = analysis.network.crs
     figure = Figure(figsize=(11.7, 8.3), dpi=dpi)
     FigureCanvasAgg(figure)
-    family = _font_family()
     ax = figure.add_axes((0.02, 0.06, 0.72, 0.86))
     ax.set_aspect("equal")
     ax.set_axis_off()
     handles: list[Line2D | Patch] = []
 
     if analysis.surface is not None and len(analysis.surface):
-        handles.extend(draw_surface(ax, analysis))
+        handles.extend(draw_surface(ax, analysis, lang))
     else:
         for label, geometry, colour in isochrone_bands(analysis, simplify_m=simplify_m):
             gpd.GeoSeries([geometry], crs=crs).plot(ax=ax, color=colour, alpha=0.6, linewidth=0, zorder=1)
-            handles.append(Patch(facecolor=colour, alpha=0.6, label=f"{label} ({analysis.profile.name})"))
+            handles.append(
+                Patch(facecolor=colour, alpha=0.6, label=f"{label} ({profile_name(analysis.profile.name, lang)})")
+            )
     if analysis.zones is not None and len(analysis.zones):
         analysis.zones.to_crs(crs).boundary.plot(ax=ax, color="#333333", linewidth=0.7, zorder=2)
-        handles.append(Line2D([], [], color="#333333", linewidth=0.7, label="admin units"))
+        handles.append(Line2D([], [], color="#333333", linewidth=0.7, label=text("png_admin_units", lang)))
     elif analysis.surface is not None and analysis.surface.boundary is not None:
         gpd.GeoSeries([analysis.surface.boundary], crs=4326).to_crs(crs).boundary.plot(
             ax=ax, color="#333333", linewidth=0.7, zorder=2
         )
-        handles.append(Line2D([], [], color="#333333", linewidth=0.7, label="region boundary"))
+        handles.append(Line2D([], [], color="#333333", linewidth=0.7, label=text("png_region_boundary", lang)))
 
     cells = analysis.cells
     if cells is not None and len(cells):
@@ -189,10 +286,10 @@ def draw_static_map(
                 zorder=3,
             )
             people = float(cells.loc[outside, "population"].sum())
-            handles.append(Patch(facecolor="#c51b8a", alpha=0.6, label=f"people outside ({people:,.0f})"))
+            handles.append(Patch(facecolor="#c51b8a", alpha=0.6, label=text("png_people_outside", lang, people=people)))
             scale = figure.add_axes((0.77, 0.1, 0.18, 0.015))
             bar = figure.colorbar(gap, cax=scale, orientation="horizontal")
-            bar.set_label("people outside per hexagon (log scale)", fontsize=8)
+            bar.set_label(text("png_people_per_hexagon", lang), fontsize=8, family=family)
             bar.ax.tick_params(labelsize=7)
 
     # limits from WGS84 places: zone classes are looked up by longitude and latitude
@@ -205,7 +302,9 @@ def draw_static_map(
         villages[~covered].plot(
             ax=ax, color=UNCOVERED_COLOUR, markersize=22, edgecolor="black", linewidth=0.5, zorder=5
         )
-    handles.append(Line2D([], [], linestyle="", marker="o", color=COVERED_COLOUR, label="village covered"))
+    handles.append(
+        Line2D([], [], linestyle="", marker="o", color=COVERED_COLOUR, label=text("png_village_covered", lang))
+    )
     handles.append(
         Line2D(
             [],
@@ -214,7 +313,7 @@ def draw_static_map(
             marker="o",
             markerfacecolor=UNCOVERED_COLOUR,
             markeredgecolor="black",
-            label=f"village outside ({int((~covered).sum())} of {len(villages)})",
+            label=text("png_village_outside", lang, outside=int((~covered).sum()), total=len(villages)),
         )
     )
 
@@ -231,7 +330,7 @@ def draw_static_map(
                 marker=marker,
                 color=colour,
                 markeredgecolor="white",
-                label=f"{kind} ({len(group)})",
+                label=f"{kind_name(kind, lang)} ({len(group)})",
             )
         )
     if sites is not None and len(sites):
@@ -253,7 +352,7 @@ def draw_static_map(
                 markersize=12,
                 color=SITE_COLOUR,
                 markeredgecolor="black",
-                label="candidate site",
+                label=text("png_candidate_site", lang),
             )
         )
 
@@ -275,17 +374,13 @@ def draw_static_map(
         weight="bold",
         arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.5},
     )
-    figure.suptitle(title or f"{analysis.region}: health-facility coverage", fontsize=15, family=family, x=0.38)
-    figure.text(0.38, 0.925, headline(analysis, minutes=minutes, assessment=assessment), ha="center", fontsize=10)
+    figure.suptitle(title or text("map_title", lang, region=analysis.region), fontsize=15, family=family, x=0.38)
+    subtitle = headline(analysis, minutes=minutes, assessment=assessment, lang=lang)
+    figure.text(0.38, 0.925, subtitle, ha="center", fontsize=10, family=family)
     figure.legend(
         handles=handles, loc="upper left", bbox_to_anchor=(0.75, 0.9), frameon=False, prop={"family": family, "size": 9}
     )
     # the credits of every source, wrapped to the page's width (a calibrated raster's credit is long)
     credits = textwrap.fill(analysis.attribution, width=170, break_long_words=False)
     figure.text(0.99, 0.01, credits, ha="right", va="bottom", fontsize=7, color="#333333", family=family)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    figure.savefig(partial, format="png")
-    os.replace(partial, path)
-    logger.info("wrote %s", path)
-    return path
+    return figure

@@ -810,20 +810,21 @@ def _maps(
         title=title,
         basemap=config.basemap,
         basemap_attribution=config.basemap_attribution,
-        extra_layers=[_change_layer(analysis, changes)] if changes is not None and changed else [],
+        extra_layers=[_change_layer(analysis, changes, config.language)] if changes is not None and changed else [],
+        lang=config.language,
     )
     document = map_html(m, self_contained=True)
-    png = draw_static_map(analysis, staging / MAP_PNG, minutes=circle, title=title)
+    png = draw_static_map(analysis, staging / MAP_PNG, minutes=circle, title=title, lang=config.language)
     return document, png.read_bytes()
 
 
-def _change_layer(analysis: Analysis, changes: RunDiff) -> DataLayer:
+def _change_layer(analysis: Analysis, changes: RunDiff, lang: str = "en") -> DataLayer:
     """Rings around the villages whose status changed since the previous run."""
     villages = analysis.villages.set_index(analysis.villages["id"].astype(str))
     features = []
     for table, colour, word in (
-        (changes.newly_uncovered, UNCOVERED_COLOUR, "newly uncovered"),
-        (changes.newly_covered, COVERED_COLOUR, "newly covered"),
+        (changes.newly_uncovered, UNCOVERED_COLOUR, text("newly_uncovered", lang)),
+        (changes.newly_covered, COVERED_COLOUR, text("newly_covered", lang)),
     ):
         for row in table.itertuples(index=False):
             if row.id not in villages.index:
@@ -832,10 +833,10 @@ def _change_layer(analysis: Analysis, changes: RunDiff) -> DataLayer:
                 feature(
                     villages.loc[row.id].geometry,
                     style={"radius": 14, "color": colour, "weight": 3, "fill": False},
-                    tooltip=f"{row.name}: {word} since run {changes.before}",
+                    tooltip=text("map_changed_since", lang, name=row.name, word=word, run=changes.before),
                 )
             )
-    return DataLayer(features, name=f"Changed since run {changes.before} ({len(features)})")
+    return DataLayer(features, name=text("map_changed_layer", lang, run=changes.before, n=len(features)))
 
 
 def _with_changes(uncovered: pd.DataFrame, changes: RunDiff | None) -> pd.DataFrame:

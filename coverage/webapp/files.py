@@ -512,9 +512,10 @@ def report_html(scenario: Scenario, *, language: str = "en") -> str:
         crs=4326,
     )
     title = f"{scenario.workspace.region}: {scenario.name}"
-    m = coverage_map(analysis, minutes=circle, title=title, sites=sites if len(sites) else None)
+    m = coverage_map(analysis, minutes=circle, title=title, sites=sites if len(sites) else None, lang=language)
     with tempfile.TemporaryDirectory() as folder:
-        png = draw_static_map(analysis, Path(folder) / "map.png", minutes=circle, title=title).read_bytes()
+        drawn = draw_static_map(analysis, Path(folder) / "map.png", minutes=circle, title=title, lang=language)
+        png = drawn.read_bytes()
     counts = targets["status"].value_counts()
     passed, failed, cannot = (int(counts.get(status, 0)) for status in (PASS, FAIL, CANNOT))
     closed = sum(1 for s in scenario.stations.values() if not s.open)

@@ -167,3 +167,78 @@ def test_static_map_is_a_picture_with_the_gaps(hostile_analysis, tmp_path):
     assert (np.abs(pixels - band).sum(axis=1) < 30).any()
     with pytest.raises(InputError, match=r"\.png"):
         draw_static_map(hostile_analysis, tmp_path / "gaps.jpg")
+
+
+#: Words of the English map that must not appear on a Chinese one (names from OSM aside).
+ENGLISH_MAP_WORDS = re.compile(
+    r"\b(Villages|Facilities|covered|Travel time|Catchments?|Admin|Population|Nearest facility|Minutes|Within|"
+    r"Off network|hospital|pass|FAIL|assumed|cannot evaluate|not applicable|People outside|health-facility)\b"
+)
+
+
+def _visible_text(m) -> str:
+    """The words a reader sees: title, legend, layer names, tooltips and popups (not the scripts or the credits)."""
+    import json
+    from html import unescape
+
+    root = m.get_root()
+    boxes = [child.render() for name, child in root.html._children.items() if name in ("fc_title", "fc_legend")]
+    words = [unescape(re.sub(r"<[^>]+>", " ", box)) for box in boxes]
+    for child in m._children.values():
+        if getattr(child, "layer_name", None):
+            words.append(unescape(child.layer_name))
+        if isinstance(child, DataLayer):
+            for item in json.loads(child.data)["features"]:
+                properties = item["properties"]
+                words.append(properties.get("tooltip", ""))
+                if "popup" in properties:
+                    title, rows = properties["popup"]
+                    words.extend([title, *(part for row in rows for part in row)])
+    return "\n".join(words)
+
+
+def test_the_chinese_map_has_no_english_words(hostile_analysis):
+    m = coverage_map(hostile_analysis, minutes=15, basemap="none", lang="zh")
+    layers = _layers(m)
+    assert any(name.startswith("村庄：覆盖") for name in layers)
+    assert any(name.startswith("医疗机构：医院") for name in layers)
+    assert "各行政区覆盖比例" in layers
+    seen = _visible_text(m)
+    assert "医疗机构服务覆盖" in seen
+    assert "到最近机构的出行时间（小汽车）" in seen
+    assert "15–30 分钟" in map_html(m)  # the classes of the surface's popup
+    # popups' row headings
+    for heading in ("人口", "行政区", "最近机构", "用时（分钟）", "是否在时限内", "远离路网", "类别"):
+        assert f"\n{heading}\n" in seen, heading
+    # the names of the fixture are OSM's and the user's own text, not the map's words
+    names = [*hostile_analysis.villages["name"], *hostile_analysis.facilities["name"], HOSTILE_KIND]
+    for name in sorted(map(str, names), key=len, reverse=True):
+        seen = seen.replace(name, "")
+    assert not ENGLISH_MAP_WORDS.findall(seen)
+
+
+def test_the_chinese_static_map_uses_a_chinese_font_and_says_when_there_is_none(
+    hostile_analysis, tmp_path, monkeypatch, caplog, recwarn
+):
+    from coverage.outputs import static_map
+
+    family = static_map._font_family()
+    if family[0] not in static_map.CJK_FONTS:
+        pytest.fail("no Chinese font installed: .ci/run installs fonts-wqy-zenhei (or install fonts-noto-cjk)")
+    with caplog.at_level("WARNING"):
+        draw_static_map(hostile_analysis, tmp_path / "zh.png", minutes=15, dpi=60, lang="zh")
+    assert not [r for r in caplog.records if "Chinese font" in r.getMessage() or "findfont" in r.getMessage()]
+    caplog.clear()
+    # a machine without one: a single warning with the fix, none of matplotlib's per-glyph ones
+    monkeypatch.setattr(static_map, "_font_family", lambda: ["DejaVu Sans"])
+    with caplog.at_level("WARNING"):
+        draw_static_map(hostile_analysis, tmp_path / "boxes.png", minutes=15, dpi=60, lang="zh")
+    said = [r.getMessage() for r in caplog.records if "no Chinese font" in r.getMessage()]
+    assert len(said) == 1
+    assert "fonts-noto-cjk" in said[0]
+    assert "boxes.png" in said[0]
+    assert not [w for w in recwarn if "Glyph" in str(w.message)]
+    # an English map needs no Chinese font
+    caplog.clear()
+    draw_static_map(hostile_analysis, tmp_path / "en.png", minutes=15, dpi=60)
+    assert not [r for r in caplog.records if "no Chinese font" in r.getMessage()]
