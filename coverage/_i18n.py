@@ -63,6 +63,17 @@ PROFILE_NAMES: dict[str, dict[str, str]] = {
     "walk": {"en": "walk", "zh": "步行"},
 }
 
+#: Units of the checks' measured and required figures (``CheckResult.unit``), after the number.
+UNIT_NAMES: dict[str, dict[str, str]] = {
+    "facilities": {"en": "facilities", "zh": "个机构"},
+    "count": {"en": "facilities", "zh": "个机构"},
+    "units": {"en": "units", "zh": "个单元"},
+    "km": {"en": "km", "zh": "公里"},
+    "ambulances": {"en": "ambulances", "zh": "辆救护车"},
+    "doctors": {"en": "doctors", "zh": "名医生"},
+    "beds": {"en": "beds", "zh": "张床位"},
+}
+
 #: Zone classes of the plans.
 ZONE_CLASS_NAMES: dict[str, dict[str, str]] = {
     "central": {"en": "central city", "zh": "中心城区"},
@@ -350,6 +361,11 @@ def status_meaning(status: str, lang: str = "en") -> str:
 def kind_name(kind: str, lang: str = "en") -> str:
     """The readable name of a facility kind; an unknown kind is shown as it is."""
     return _pick(KIND_NAMES, kind, lang)
+
+
+def unit_name(unit: str, lang: str = "en") -> str:
+    """A figure's unit in ``lang`` (an unknown one as it is)."""
+    return _pick(UNIT_NAMES, unit, lang)
 
 
 def profile_name(profile: str, lang: str = "en") -> str:

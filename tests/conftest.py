@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,6 +16,9 @@ COMOROS_PBF = COMOROS / "comores-latest.osm.pbf"
 COMOROS_RASTER = COMOROS / "com_ppp_2020_UNadj.tif"
 COMOROS_ADMIN = COMOROS / "admin_boundaries_osm.geojson"
 COMOROS_CENSUS = COMOROS / "population_totals_rgph2017.csv"
+#: Debian's chromium (``.ci/run`` installs it), driven by Playwright in the browser tests.
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="session")
@@ -149,3 +153,18 @@ def default_analysis(tmp_path_factory):
     from coverage.analysis.run import analyze
 
     return analyze(cache_dir=tmp_path_factory.mktemp("default-cache"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium, the network left to each page to block; the tests fail without it under CI."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is not at {CHROMIUM}: .ci/run installs Debian's chromium package")
+        pytest.skip(f"Chromium is not at {CHROMIUM} (apt-get install chromium, or set $CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()

@@ -19,7 +19,7 @@ import pandas as pd
 from jinja2 import Environment
 from markupsafe import Markup
 
-from coverage._i18n import status_meaning
+from coverage._i18n import profile_name, status_meaning, unit_name
 from coverage.reports.history import RunDiff
 from coverage.standards.checks import CANNOT, STATUSES
 
@@ -195,6 +195,7 @@ th, td { border: 1px solid #d0d7de; padding: 3px 6px; text-align: left; vertical
 th { background: #f6f8fa; } td.num { text-align: right; white-space: nowrap; }
 .pass { color: #1a7f37; font-weight: 700; } .fail { color: #cf222e; font-weight: 700; }
 .cannot_evaluate, .assumed { color: #9a6700; font-weight: 700; } .not_applicable { color: #6e7781; font-weight: 700; }
+td.pass, td.fail, td.cannot_evaluate, td.assumed, td.not_applicable { white-space: nowrap; }
 .small { font-size: 12px; color: #57606a; }
 iframe.map { width: 100%; height: 620px; border: 1px solid #d0d7de; }
 img.map { width: 100%; display: none; }
@@ -221,7 +222,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <body>
 <header>
 <h1>{{ w.report }}: {{ page.title }}</h1>
-<div class="meta">{{ run_n }} · {{ page.started_at }} · {{ w.profile }} {{ page.profile }},
+<div class="meta">{{ run_n }} · {{ page.started_at }} · {{ w.profile }} {{ profile }},
 {{ direction }} · facility-coverage {{ page.version }}</div>
 <div class="summary {{ 'missed' if page.exit_code else 'ok' }}">{{ page.summary_line }}</div>
 </header>
@@ -321,14 +322,17 @@ def _number(value: Any, digits: int = 0) -> str:
     return f"{float(value):,.{digits}f}"
 
 
-def _figure(value: Any, unit: str) -> str:
+def _figure(value: Any, unit: str, language: str = "en") -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     number = float(value)
     if unit == "share":
         return f"{number:.1%}"
+    if unit == "share of units":
+        return f"单元的 {number:.1%}" if language == "zh" else f"{number:.1%} of units"
     text = f"{number:,.0f}" if number == round(number) else f"{number:,.2f}"
-    return f"{text} {unit}".strip()
+    name = unit_name(unit, language)
+    return (f"{text} {name}" if language != "zh" or name == unit else f"{text}{name}").strip()
 
 
 #: The shortfall's keys (see ``Assessment.table``) in Chinese.
@@ -386,8 +390,8 @@ def render_report(page: ReportPage) -> str:
                     {
                         "label": row.label_zh if page.language == "zh" else row.label_en,
                         "status": row.status if row.status in STATUSES else CANNOT,
-                        "measured": _figure(row.measured, str(row.unit or "")),
-                        "required": _figure(row.required, str(row.unit or "")),
+                        "measured": _figure(row.measured, str(row.unit or ""), page.language),
+                        "required": _figure(row.required, str(row.unit or ""), page.language),
                         "shortfall": _shortfall(str(row.shortfall or ""), page.language),
                         "detail": getattr(row, "detail_zh", "") or row.detail if page.language == "zh" else row.detail,
                     }
@@ -462,6 +466,7 @@ def render_report(page: ReportPage) -> str:
         w=w,
         css=Markup(_CSS),
         direction=direction,
+        profile=profile_name(page.profile, page.language),
         standards=standards,
         thresholds=thresholds,
         uncovered=uncovered,

@@ -21,23 +21,7 @@ from coverage.outputs.classes import classify_minutes, hex_to_rgb, time_classes
 from coverage.outputs.maps import coverage_map, save_map
 from tests.conftest import HOSTILE_KIND, HOSTILE_NAME, REPO
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", REPO / "tests" / "artifacts"))
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium is not at {CHROMIUM}: .ci/run installs Debian's chromium package")
-        pytest.skip(f"Chromium is not at {CHROMIUM} (apt-get install chromium, or set $CHROMIUM)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 @dataclass

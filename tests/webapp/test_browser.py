@@ -19,24 +19,8 @@ from coverage.webapp.server import ServerThread
 from tests.conftest import REPO, mwali_inputs
 from tests.webapp.reference import assert_same_figures, library_figures
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", REPO / "tests" / "artifacts"))
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 HOSTILE = '<img src=x onerror="window.__xss=1">'
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium is not at {CHROMIUM}: .ci/run installs Debian's chromium package")
-        pytest.skip(f"Chromium is not at {CHROMIUM} (apt-get install chromium, or set $CHROMIUM)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
