@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
 
 def print_figures(analysis: Analysis, *, lang: str = "en") -> None:
     """The headline figures on stdout: per threshold, people (or the villages' populations) and villages within it."""
-    from coverage._i18n import text
+    from coverage._i18n import profile_name, text
 
     summary = analysis.summary()
     population = summary["population"]
@@ -113,7 +113,7 @@ def print_figures(analysis: Analysis, *, lang: str = "en") -> None:
             region=summary["region"],
             facilities=summary["facilities"]["total"],
             villages=summary["villages"]["total"],
-            profile=summary["profile"],
+            profile=profile_name(summary["profile"], lang),
             direction=direction,
         )
     )

@@ -9,7 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from coverage._errors import InputError
-from coverage._i18n import status_word, text
+from coverage._i18n import profile_name, status_word, text
 from coverage.cli._options import (
     Commands,
     add_column_options,
@@ -272,7 +272,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         lang = getattr(args, "lang", "en")
         trips = text("trips_from_facility" if direction == "from_facility" else "trips_to_facility", lang)
-        context = text("site_context", lang, region=analysis.region, profile=analysis.profile.name, trips=trips)
+        context = text(
+            "site_context", lang, region=analysis.region, profile=profile_name(analysis.profile.name, lang), trips=trips
+        )
         _print_siting(result, comparison, context=context, lang=lang)
         files = ", ".join(str(p) for p in written.values())
         print(text("wrote_in", lang, files=files, seconds=time.perf_counter() - started))
