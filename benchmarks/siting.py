@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib.util
 import logging
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import ModuleType
 
 import geopandas as gpd
 import networkx as nx
@@ -54,23 +52,9 @@ PORTO_EXISTING = 100
 PORTO_DEMAND = 20_000
 
 
-def _load_run() -> ModuleType:
-    """Import benchmarks/run.py (a script beside this one) for its loading and reporting helpers."""
-    name = "coverage_benchmarks_run"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = Path(__file__).resolve().parent / "run.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        msg = f"cannot import {path}"
-        raise ImportError(msg)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while it runs
-    spec.loader.exec_module(module)
-    return module
-
-
-run = _load_run()
+# benchmarks/run.py, beside this script: the loading, timing and reporting helpers of every benchmark
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run  # noqa: E402
 
 
 def naive_pair_seconds(

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib.util
 import json
 import os
 import platform
@@ -33,7 +32,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,6 +43,10 @@ THRESHOLDS = (10.0, 15.0, 30.0)
 #: The city case of the issue: a whole city's facilities and places.
 CITY_FACILITIES, CITY_PLACES = 7_487, 15_000
 PORTO_FACILITIES, PORTO_PLACES = 50, 2_000
+# benchmarks/run.py, beside this script: the loading, timing and reporting helpers of every benchmark
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run as bench  # noqa: E402
+
 #: Facilities of the isochrone comparison (as in benchmarks/run.py).
 ISOCHRONE_FACILITIES = 100
 #: Cell sides of the scaling run: about 1x, 2x and 4x the cells.
@@ -112,21 +114,6 @@ def worker(task: str, options: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _load_run_py() -> ModuleType:
-    """benchmarks/run.py's helpers (random road points and nodes), imported as a module."""
-    name = "coverage_benchmarks_run"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("run.py"))
-    if spec is None or spec.loader is None:
-        msg = "cannot import benchmarks/run.py"
-        raise ImportError(msg)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _porto_reach(cache_dir: str, n_facilities: int) -> tuple[Any, Any, Any]:
     import shapely
 
@@ -135,7 +122,6 @@ def _porto_reach(cache_dir: str, n_facilities: int) -> tuple[Any, Any, Any]:
     from coverage.network.snapping import attach_points
     from coverage.network.sources import load_network
 
-    bench = _load_run_py()
     car = load_profile("car")
     network = load_network(PORTO_PBF, profile=car, cache_dir=cache_dir)
     nodes = bench.random_nodes(network, n_facilities, seed=SEED)
@@ -320,7 +306,6 @@ def porto_inputs(workspace: Path, cache_dir: str) -> dict[str, Path]:
     """The Porto cases' points, drawn on the bench graph's roads with a fixed seed."""
     from coverage.network.sources import load_network
 
-    bench = _load_run_py()
     network = load_network(PORTO_PBF, cache_dir=cache_dir)
     draws = {
         "facilities50": (PORTO_FACILITIES, 0.0, "F", "clinic", None),
