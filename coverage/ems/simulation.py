@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -292,14 +293,22 @@ class _Run:
         self.priority = (
             np.ones(scenario.n_points, dtype=np.int64) if priority is None else np.asarray(priority, dtype=np.int64)
         )
-        self.waiting: list[int] = []
+        # places reached from the same stations and hospitals form a group: an ambulance reaches every
+        # waiting call of a group or none, so a free one looks at each group's oldest call only
+        reach = np.concatenate(
+            [np.isfinite(scenario.base_to_point_s), np.isfinite(scenario.hospital_to_point_s)], axis=1
+        )
+        self.group = np.unique(reach, axis=0, return_inverse=True)[1].reshape(-1)
+        #: waiting calls, oldest first, by (priority, group)
+        self.waiting: dict[tuple[int, int], deque[int]] = {}
         self.env.process(self._calls())
 
     def log(self) -> CallLog:
         # missions still running at the end of the year finish (their responses count)
         self.env.run()
         # calls still waiting had no ambulance able to reach them (e.g. their stations have none)
-        self.waited[self.waiting] = True
+        for queue in self.waiting.values():
+            self.waited[list(queue)] = True
         return CallLog(
             arrival_s=self.arrivals,
             point=self.points,
@@ -328,19 +337,23 @@ class _Run:
             elif self.when_busy == "lost":
                 self.lost[call] = True
             else:
-                self.waiting.append(call)
+                key = (int(self.priority[point]), int(self.group[point]))
+                self.waiting.setdefault(key, deque()).append(call)
 
     def _next_waiting(self, seconds_to: Callable[[int], float]) -> tuple[int, float] | None:
         """The most urgent, then oldest, waiting call this ambulance can reach, and its driving time."""
-        best: tuple[int, int] | None = None
-        for position, call in enumerate(self.waiting):
-            if np.isfinite(seconds_to(self.points[call])):
-                key = (int(self.priority[self.points[call]]), position)
-                if best is None or key < best:
-                    best = key
-        if best is None:
+        best: tuple[int, int] | None = None  # (priority, call): calls are numbered in the order they came
+        chosen: deque[int] | None = None
+        for (priority, _), queue in self.waiting.items():
+            if (
+                queue
+                and (best is None or (priority, queue[0]) < best)
+                and np.isfinite(seconds_to(self.points[queue[0]]))
+            ):
+                best, chosen = (priority, queue[0]), queue
+        if chosen is None:
             return None
-        call = self.waiting.pop(best[1])
+        call = chosen.popleft()
         self.waited[call] = True
         return call, seconds_to(self.points[call])
 

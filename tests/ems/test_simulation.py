@@ -138,3 +138,35 @@ def test_bad_settings_are_refused():
         simulate_once(one_station(1, 10), ServiceTimes(), when_busy="drop")
     with pytest.raises(InputError, match="replications"):
         simulate(one_station(1, 10), ServiceTimes(), threshold_minutes=12, replications=0)
+
+
+def test_waiting_calls_stay_on_their_island_and_go_most_urgent_then_oldest_first():
+    # island A: one station, two places (priority 1 and 2), overloaded; island B: one station, one
+    # place, no road to A. B's ambulance must never take A's waiting calls however long A's queue
+    inf = np.inf
+    to_place = np.array([[60.0, inf], [60.0, inf], [inf, 60.0]])
+    scenario = Scenario(
+        ambulances=np.array([1, 1]),
+        base_to_point_s=to_place,
+        point_to_base_s=to_place,
+        point_hospital=np.array([-1, -1, -1]),
+        point_to_hospital_s=np.array([inf, inf, inf]),
+        hospital_to_base_s=np.zeros((0, 2)),
+        hospital_to_point_s=np.zeros((3, 0)),
+        point_share=np.array([0.45, 0.45, 0.10]),
+        calls_per_year=2.5 * 24 * 365,  # about 2.25 calls an hour on A for one ambulance an hour each
+        point_priority=np.array([2, 1, 1]),
+    )
+    log = simulate_once(scenario, EXPONENTIAL_HOUR, seed=11, days=20)
+    on_a = np.isin(log.point, [0, 1])
+    assert log.waited[on_a].sum() > 100  # a long queue on A
+    assert not (on_a & (log.station == 1)).any()  # never served from B
+    assert not (~on_a & (log.station == 0)).any()
+    # each time A's ambulance took a waiting call it was the most urgent, then the oldest, of those waiting
+    served = np.flatnonzero(log.waited & on_a & np.isfinite(log.response_s))
+    dispatched = log.arrival_s[served] + log.response_s[served] - 60.0  # when the ambulance left for it
+    for call, leaving in zip(served, dispatched, strict=True):
+        waiting = served[(log.arrival_s[served] <= leaving) & (dispatched > leaving)]
+        if len(waiting):
+            key = (scenario.point_priority[log.point[call]], log.arrival_s[call])
+            assert key <= min((scenario.point_priority[log.point[w]], log.arrival_s[w]) for w in waiting)
