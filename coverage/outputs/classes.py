@@ -12,8 +12,12 @@ from __future__ import annotations
 import colorsys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from coverage.analysis.surface import TravelTimeSurface
 
 #: People outside the circle: the colour ramp of the density overlay.
 GAP_COLORMAP = "RdPu"
@@ -78,6 +82,43 @@ def classify_minutes(minutes: np.ndarray, classes: Sequence[TimeClass]) -> np.nd
     values = np.asarray(minutes, dtype=np.float64)
     index = np.searchsorted(uppers, values, side="left") + 1
     return np.where(np.isnan(values), 0, index).astype(np.uint8)
+
+
+def class_picture(
+    surface: TravelTimeSurface, classes: Sequence[TimeClass], crs: Any, *, max_pixels: int | None = None
+) -> tuple[np.ndarray, Any]:
+    """The class number of the region's cells warped to ``crs`` (0: no cell, or unreached), and its transform.
+
+    ``max_pixels`` caps the picture's longer side (the cells are then shown coarser).
+    """
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    rows, cols = surface.rows, surface.cols
+    r0, r1, c0, c1 = int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
+    window = surface.grid.window(slice(r0, r1), slice(c0, c1))
+    source = np.zeros(window.shape, dtype=np.uint8)
+    source[rows - r0, cols - c0] = classify_minutes(np.where(surface.reached, surface.seconds / 60.0, np.nan), classes)
+    west, north = window.transform @ (0, 0)
+    east, south = window.transform @ (window.shape[1], window.shape[0])
+    shape = (window.crs, crs, window.shape[1], window.shape[0], west, south, east, north)
+    transform, width, height = calculate_default_transform(*shape)
+    if max_pixels is not None and max(width, height) > max_pixels:
+        scale = max(width, height) / max_pixels
+        size = {"dst_width": int(np.ceil(width / scale)), "dst_height": int(np.ceil(height / scale))}
+        transform, width, height = calculate_default_transform(*shape, **size)
+    picture = np.zeros((height, width), dtype=np.uint8)
+    reproject(
+        source,
+        picture,
+        src_transform=window.transform,
+        src_crs=window.crs,
+        src_nodata=0,
+        dst_transform=transform,
+        dst_crs=crs,
+        dst_nodata=0,
+        resampling=Resampling.nearest,
+    )
+    return picture, transform
 
 
 def hex_to_rgb(colour: str) -> tuple[int, int, int]:

@@ -35,7 +35,7 @@ from jinja2 import Template
 from coverage._i18n import kind_name, profile_name, text
 from coverage.analysis.result import Analysis
 from coverage.analysis.surface import TravelTimeSurface
-from coverage.outputs.classes import TimeClass, classify_minutes, facility_colour, hex_to_rgb, time_classes
+from coverage.outputs.classes import TimeClass, class_picture, facility_colour, hex_to_rgb, time_classes
 
 logger = logging.getLogger(__name__)
 
@@ -171,45 +171,8 @@ def _script_text(value: Any) -> str:
 
 def _picture(surface: TravelTimeSurface, classes: Sequence[TimeClass]) -> tuple[np.ndarray, list[list[float]]]:
     """The classes of the region's cells warped to Web Mercator (0 transparent), and the picture's lat/lon bounds."""
-    from rasterio.warp import Resampling, calculate_default_transform, reproject
-
-    rows, cols = surface.rows, surface.cols
-    r0, r1, c0, c1 = int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
-    window = surface.grid.window(slice(r0, r1), slice(c0, c1))
-    source = np.zeros(window.shape, dtype=np.uint8)
-    minutes = np.where(surface.reached, surface.seconds / 60.0, np.nan)
-    source[rows - r0, cols - c0] = classify_minutes(minutes, classes)
-    west, north = window.transform @ (0, 0)
-    east, south = window.transform @ (window.shape[1], window.shape[0])
-    transform, width, height = calculate_default_transform(
-        window.crs, "EPSG:3857", window.shape[1], window.shape[0], west, south, east, north
-    )
-    if max(width, height) > SURFACE_MAX_PIXELS:
-        scale = max(width, height) / SURFACE_MAX_PIXELS
-        transform, width, height = calculate_default_transform(
-            window.crs,
-            "EPSG:3857",
-            window.shape[1],
-            window.shape[0],
-            west,
-            south,
-            east,
-            north,
-            dst_width=int(np.ceil(width / scale)),
-            dst_height=int(np.ceil(height / scale)),
-        )
-    picture = np.zeros((height, width), dtype=np.uint8)
-    reproject(
-        source,
-        picture,
-        src_transform=window.transform,
-        src_crs=window.crs,
-        src_nodata=0,
-        dst_transform=transform,
-        dst_crs="EPSG:3857",
-        dst_nodata=0,
-        resampling=Resampling.nearest,
-    )
+    picture, transform = class_picture(surface, classes, "EPSG:3857", max_pixels=SURFACE_MAX_PIXELS)
+    height, width = picture.shape
     corners = gpd.GeoSeries(
         gpd.points_from_xy(
             [transform.c, transform.c + transform.a * width], [transform.f + transform.e * height, transform.f]

@@ -30,7 +30,7 @@ from matplotlib.patches import Patch
 from coverage._errors import InputError
 from coverage._i18n import kind_name, profile_name, text
 from coverage.analysis.result import Analysis
-from coverage.outputs.classes import classify_minutes, hex_to_rgb, time_classes
+from coverage.outputs.classes import class_picture, hex_to_rgb, time_classes
 from coverage.outputs.maps import (
     COVERED_COLOUR,
     DEFAULT_SIMPLIFY_M,
@@ -70,35 +70,12 @@ def _nice_length_m(width_m: float) -> float:
 
 def draw_surface(ax: Axes, analysis: Analysis, lang: str = "en") -> list[Patch]:
     """The travel-time surface in its colour classes, warped to the network's CRS; the legend patches."""
-    from rasterio.warp import Resampling, calculate_default_transform, reproject
-
     surface = analysis.surface
     if surface is None:
         return []
     classes = time_classes(analysis.minutes, lang=lang)
-    rows, cols = surface.rows, surface.cols
-    r0, r1, c0, c1 = int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
-    window = surface.grid.window(slice(r0, r1), slice(c0, c1))
-    source = np.zeros(window.shape, dtype=np.uint8)
-    source[rows - r0, cols - c0] = classify_minutes(np.where(surface.reached, surface.seconds / 60.0, np.nan), classes)
-    west, north = window.transform @ (0, 0)
-    east, south = window.transform @ (window.shape[1], window.shape[0])
-    crs = analysis.network.crs
-    transform, width, height = calculate_default_transform(
-        window.crs, crs, window.shape[1], window.shape[0], west, south, east, north
-    )
-    picture = np.zeros((height, width), dtype=np.uint8)
-    reproject(
-        source,
-        picture,
-        src_transform=window.transform,
-        src_crs=window.crs,
-        src_nodata=0,
-        dst_transform=transform,
-        dst_crs=crs,
-        dst_nodata=0,
-        resampling=Resampling.nearest,
-    )
+    picture, transform = class_picture(surface, classes, analysis.network.crs)
+    height, width = picture.shape
     palette = np.zeros((len(classes) + 1, 4))
     for i, c in enumerate(classes, start=1):
         palette[i] = [*(v / 255 for v in hex_to_rgb(c.colour)), 0.85]
