@@ -10,6 +10,7 @@ with no network.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -90,11 +91,18 @@ _CJK_FILES = re.compile(r"NotoSansCJK|NotoSerifCJK|SourceHanSans|wqy-zenhei|wqy-
 
 
 def _font_family() -> list[str]:
-    """The Chinese fonts installed, in :data:`CJK_FONTS` order, then DejaVu Sans."""
+    """The first Chinese font installed (of :data:`CJK_FONTS`), then DejaVu Sans."""
+    # one Chinese font: matplotlib looks up every family of the list for each text
+    return [*_chinese_fonts()[:1], "DejaVu Sans"]
+
+
+@functools.cache
+def _chinese_fonts() -> tuple[str, ...]:
+    """The fonts of :data:`CJK_FONTS` matplotlib can use, in that order (the system searched once per process)."""
     from matplotlib import font_manager
 
     installed = {font.name for font in font_manager.fontManager.ttflist}
-    found = [name for name in CJK_FONTS if name in installed]
+    found = tuple(name for name in CJK_FONTS if name in installed)
     if not found:
         # matplotlib keeps the font list it made on first use: a font installed since then is looked for here
         for file in font_manager.findSystemFonts():
@@ -104,9 +112,8 @@ def _font_family() -> list[str]:
                 except (OSError, RuntimeError, ValueError):
                     logger.debug("cannot read the font %s", file, exc_info=True)
         installed = {font.name for font in font_manager.fontManager.ttflist}
-        found = [name for name in CJK_FONTS if name in installed]
-    # one Chinese font: matplotlib looks up every family of the list for each text
-    return [*found[:1], "DejaVu Sans"]
+        found = tuple(name for name in CJK_FONTS if name in installed)
+    return found
 
 
 class _QuietFontWeights(logging.Filter):

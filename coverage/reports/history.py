@@ -476,12 +476,15 @@ def open_history(path: str | os.PathLike[str], *, create: bool = True) -> sqlite
         raise _not_writable(path, error) from error
     except sqlite3.DatabaseError as error:
         connection.close()
-        msg = f"{path}: not a run history database ({error}); give the history.sqlite a report run wrote."
-        raise InputError(msg) from error
+        raise _not_a_history(path, str(error)) from error
     except BaseException:
         connection.close()
         raise
     return connection
+
+
+def _not_a_history(path: Path, why: str) -> InputError:
+    return InputError(f"{path}: not a run history database ({why}); give the history.sqlite a report run wrote.")
 
 
 def _check_layout(path: Path, layout: str) -> None:
@@ -510,15 +513,11 @@ def _open_for_reading(path: Path) -> sqlite3.Connection:
         row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         connection.execute("SELECT id FROM runs LIMIT 1").fetchall()
         if row is None:
-            msg = (
-                f"{path}: not a run history database (no layout recorded); give the history.sqlite a report run wrote."
-            )
-            raise InputError(msg)
+            raise _not_a_history(path, "no layout recorded")
         _check_layout(path, row[0])
     except sqlite3.DatabaseError as error:
         connection.close()
-        msg = f"{path}: not a run history database ({error}); give the history.sqlite a report run wrote."
-        raise InputError(msg) from error
+        raise _not_a_history(path, str(error)) from error
     except BaseException:
         connection.close()
         raise

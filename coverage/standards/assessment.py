@@ -403,6 +403,21 @@ def missing_data_verdict(target: Target, base: Analysis, classes: gpd.GeoDataFra
     return None
 
 
+def no_places_in_zones(target: Target) -> CheckResult:
+    """A travel-time target whose zone classes hold no populated place: it does not apply."""
+    names = ", ".join(target.zones)
+    return CheckResult(
+        target.id,
+        "travel_time",
+        NOT_APPLICABLE,
+        None,
+        target.required_share,
+        "share",
+        detail=f"no populated place lies in the {names} zones, so this target does not apply",
+        detail_zh=f"{'、'.join(zone_class_name(z, 'zh') for z in target.zones)}内没有居民点，该目标不适用",
+    )
+
+
 def has_population(analysis: Analysis) -> bool:
     """True when the analysis knows people: a raster's cells, or a stated population for every village."""
     if analysis.cells is not None and len(analysis.cells):
@@ -489,17 +504,7 @@ def _travel_time(
         return dataclasses.replace(result, by_unit=by_unit)
 
     if _in_zones(places, target.zones).empty:
-        names = ", ".join(target.zones)
-        return CheckResult(
-            target.id,
-            "travel_time",
-            NOT_APPLICABLE,
-            None,
-            target.required_share,
-            "share",
-            detail=f"no populated place lies in the {names} zones, so this target does not apply",
-            detail_zh=f"{'、'.join(zone_class_name(z, 'zh') for z in target.zones)}内没有居民点，该目标不适用",
-        )
+        return no_places_in_zones(target)
     named = run(villages, "population")
     villages_outside = {"villages_outside": named.shortfall.get("places_outside", 0.0)}
     if target.basis == "villages":

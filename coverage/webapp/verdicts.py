@@ -24,15 +24,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage._i18n import zone_class_name
 from coverage.analysis.result import Analysis
 from coverage.standards.assessment import (  # the assessment's rules: the page says what a report says
     assumed_result,
     far_from_roads,
     missing_data_verdict,
     missing_kinds,
+    no_places_in_zones,
 )
-from coverage.standards.checks import NOT_APPLICABLE, CheckResult, check_travel_time
+from coverage.standards.checks import CheckResult, check_travel_time
 from coverage.standards.standard import ALL_ZONES, Target
 
 #: Minutes given to the summed row of the places within the threshold (any delay keeps it within).
@@ -189,17 +189,7 @@ def travel_time_verdict(
         return missing
     in_places = _in_zones(places.zone_class, target.zones, masks)
     if not in_places.any():
-        names = ", ".join(target.zones)
-        return CheckResult(
-            target.id,
-            "travel_time",
-            NOT_APPLICABLE,
-            None,
-            target.required_share,
-            "share",
-            detail=f"no populated place lies in the {names} zones, so this target does not apply",
-            detail_zh=f"{'、'.join(zone_class_name(z, 'zh') for z in target.zones)}内没有居民点，该目标不适用",
-        )
+        return no_places_in_zones(target)
     in_villages = _in_zones(villages.zone_class, target.zones, masks)
     village_table = _table(villages, in_villages, target)
     named = _check(target, village_table, "population", household_size, memo)
